@@ -1,0 +1,216 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { InfraError } from "./errors.js";
+import type { Service, ServiceOptions } from "./service.js";
+import {
+  aptInstall,
+  debianPostgresBinDir,
+  isPortOpen,
+  isProcessAlive,
+  isRoot,
+  type RunOptions,
+  run,
+  which,
+} from "./system.js";
+
+export interface PostgresOptions extends ServiceOptions {
+  /** Database to create if missing. */
+  database: string;
+  /** Trade durability for speed (fsync off): for throwaway test clusters only. */
+  fast?: boolean;
+}
+
+function findInstalledBinDir(): string | null {
+  const onPath = which("initdb");
+  if (onPath) return path.dirname(onPath);
+  const pgConfig = which("pg_config");
+  if (pgConfig) {
+    const out = spawnSync(pgConfig, ["--bindir"], { encoding: "utf8" });
+    const dir = out.stdout?.trim();
+    if (dir && existsSync(path.join(dir, "initdb"))) return dir;
+  }
+  return debianPostgresBinDir();
+}
+
+const hasBinaries = () => findInstalledBinDir() !== null;
+
+async function findBinDir(options: ServiceOptions): Promise<string> {
+  const found = findInstalledBinDir();
+  if (found) return found;
+  await aptInstall("postgresql", "PostgreSQL server (initdb, pg_ctl)", options.log);
+  const installed = findInstalledBinDir();
+  if (!installed) throw new InfraError("PostgreSQL was installed but initdb is still not found");
+  return installed;
+}
+
+/** Postgres refuses to run as root, so root runs it as the unprivileged `postgres` OS user. */
+function serverUser(): RunOptions {
+  if (!isRoot()) return {};
+  const uid = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
+  const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
+  if (uid.status !== 0 || gid.status !== 0) {
+    throw new InfraError(
+      "running as root needs an unprivileged `postgres` OS user to run the server (useradd --system postgres)",
+    );
+  }
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function canUse(dir: string, user: RunOptions): boolean {
+  if (user.uid === undefined) return true;
+  return spawnSync("test", ["-w", dir, "-a", "-x", dir], { uid: user.uid, gid: user.gid }).status === 0;
+}
+
+/**
+ * The cluster lives in the project's state dir. As root it must be reachable by
+ * the `postgres` user; a checkout under a private folder (mktemp -d is 0700) is
+ * not, and then the cluster goes to a per-checkout folder in the OS temp dir.
+ */
+function clusterDir(options: ServiceOptions, user: RunOptions): string {
+  const preferred = path.join(options.stateDir, "postgres");
+  const prepare = (dir: string) => {
+    mkdirSync(path.dirname(dir), { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (user.uid !== undefined && user.gid !== undefined) chownSync(dir, user.uid, user.gid);
+    return canUse(dir, user);
+  };
+  if (prepare(preferred)) return preferred;
+  const hash = createHash("sha256").update(path.resolve(options.stateDir)).digest("hex").slice(0, 12);
+  const fallback = path.join(os.tmpdir(), `statelab-${hash}`, "postgres");
+  mkdirSync(path.dirname(fallback), { recursive: true, mode: 0o755 });
+  if (prepare(fallback)) {
+    options.log(`postgres: ${preferred} is not reachable by the postgres OS user; using ${fallback}`);
+    return fallback;
+  }
+  throw new InfraError(`postgres: neither ${preferred} nor ${fallback} is writable by the postgres OS user`);
+}
+
+/** pid and port of the postmaster running on this data dir, or null. */
+function runningPostmaster(dataDir: string): { pid: number; port: number } | null {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const [pidLine, , , portLine] = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || !isProcessAlive(pid)) return null;
+  return { pid, port: Number(portLine) };
+}
+
+async function ensureDatabase(port: number, database: string): Promise<void> {
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    database: "postgres",
+    connectionTimeoutMillis: 5000,
+  });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
+        // 42P04 duplicate_database: another process created it first.
+        if (error.code !== "42P04") throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+interface Cluster {
+  binDir: string;
+  user: RunOptions;
+  base: string;
+  dataDir: string;
+}
+
+async function locate(options: ServiceOptions): Promise<Cluster> {
+  const binDir = await findBinDir(options);
+  const user = serverUser();
+  const base = clusterDir(options, user);
+  return { binDir, user, base, dataDir: path.join(base, "data") };
+}
+
+async function stopCluster(cluster: Cluster, log: ServiceOptions["log"]): Promise<boolean> {
+  const running = runningPostmaster(cluster.dataDir);
+  if (!running) return false;
+  await run(
+    path.join(cluster.binDir, "pg_ctl"),
+    ["stop", "-D", cluster.dataDir, "-m", "fast", "-w", "-t", "30"],
+    cluster.user,
+  );
+  log(`postgres: stopped (pid ${running.pid})`);
+  return true;
+}
+
+/** Starts (or reuses) a PostgreSQL cluster on 127.0.0.1:port in the state dir. */
+export async function startPostgres(options: PostgresOptions): Promise<Service> {
+  const { port, database, log } = options;
+  const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const cluster = await locate(options);
+  const { binDir, user, base, dataDir } = cluster;
+  const stop = async () => {
+    await stopCluster(cluster, log);
+  };
+
+  const running = runningPostmaster(dataDir);
+  if (running) {
+    if (running.port !== port) {
+      throw new InfraError(
+        `postgres: the cluster in ${dataDir} already runs on port ${running.port}, not ${port}; stop it with \`npm run infra -- down\``,
+      );
+    }
+    await ensureDatabase(port, database);
+    log(`postgres: reusing the server already running (pid ${running.pid}) at ${url}`);
+    return { name: "postgres", url, pid: running.pid, startedHere: false, stop };
+  }
+  if (existsSync(path.join(dataDir, "postmaster.pid"))) {
+    log(`postgres: stale postmaster.pid in ${dataDir} (its process is gone); the server will replace it`);
+  }
+  if (await isPortOpen(port)) {
+    throw new InfraError(
+      `postgres: port ${port} is in use by another process, not by statelab's cluster; set PG_PORT to a free port or DATABASE_URL to use that server`,
+    );
+  }
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    log(`postgres: initdb ${dataDir}`);
+    await run(
+      path.join(binDir, "initdb"),
+      ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
+      user,
+    );
+  }
+  const settings = [
+    `-p ${port}`,
+    "-c listen_addresses=127.0.0.1",
+    // No Unix socket: loopback TCP only, and no socket-path length limit to trip on.
+    "-c unix_socket_directories=''",
+    "-c max_connections=200",
+    ...(options.fast ? ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"] : []),
+  ];
+  await run(
+    path.join(binDir, "pg_ctl"),
+    ["start", "-D", dataDir, "-l", path.join(base, "postgres.log"), "-w", "-t", "60", "-o", settings.join(" ")],
+    user,
+  );
+  await ensureDatabase(port, database);
+  const pid = runningPostmaster(dataDir)?.pid ?? null;
+  log(`postgres: started (pid ${pid}) at ${url}`);
+  return { name: "postgres", url, pid, startedHere: true, stop };
+}
+
+/** Stops the cluster in the state dir if one runs; says whether it did. Never installs anything. */
+export async function stopPostgres(options: ServiceOptions): Promise<boolean> {
+  if (!hasBinaries()) return false;
+  return stopCluster(await locate(options), options.log);
+}
+
+/** The running cluster of the state dir, or null. */
+export async function postgresStatus(options: ServiceOptions): Promise<{ pid: number; port: number } | null> {
+  if (!hasBinaries()) return null;
+  return runningPostmaster((await locate(options)).dataDir);
+}

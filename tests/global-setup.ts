@@ -2,13 +2,6 @@ import path from "node:path";
 import { loadInfraConfig, projectRoot, startInfra } from "@statelab/infra";
 import type { TestProject } from "vitest/node";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    redisUrl: string;
-  }
-}
-
 /**
  * Starts real Postgres and Redis once for the whole run, on their own ports and
  * state dir so a running lab is never touched. DATABASE_URL / REDIS_URL, when

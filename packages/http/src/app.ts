@@ -1,0 +1,79 @@
+import express, { type Express, type Router } from "express";
+import { pinoHttp } from "pino-http";
+import { jsonBody } from "./body.js";
+import { errorHandler, notFound } from "./error-handler.js";
+import { healthRoutes, type ReadinessCheck } from "./health.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import { instanceIdHeader, rejectUnusedMethods, requestIdOf } from "./request-context.js";
+
+export interface HttpAppOptions {
+  instanceId: string;
+  logger: Logger;
+  /** Dependencies /readyz checks, by name (e.g. postgres, redis). */
+  readiness: Record<string, ReadinessCheck>;
+  metrics?: Metrics;
+  /** Request bodies above this are a 413 before they are parsed. */
+  bodyLimitBytes?: number;
+  /**
+   * Express's `trust proxy`. Off by default: X-Forwarded-For is then ignored, so a
+   * client cannot pick the IP that rate limits key on. Set it to the proxy's address.
+   */
+  trustProxy?: boolean | string | number;
+  /** One log line per request (pino-http); off for benchmarks. */
+  logRequests?: boolean;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * The express app both backends share: instance and request ids, method guard,
+ * metrics, request logs, JSON-only bodies, /healthz, /readyz, /metrics, then the
+ * app's own routes, then JSON 404 and the one error handler. Never listens.
+ */
+export function createHttpApp(options: HttpAppOptions, routes: Router): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", options.trustProxy ?? false);
+  app.set("etag", false);
+  app.use(instanceIdHeader(options.instanceId));
+  if (options.logRequests ?? true) {
+    app.use(
+      pinoHttp({
+        logger: options.logger,
+        genReqId: (req, res) => {
+          const id = requestIdOf(req.headers["x-request-id"]);
+          res.setHeader("X-Request-Id", id);
+          return id;
+        },
+        // Path only: a query string could carry a token (S10).
+        serializers: {
+          req: (req: { id: unknown; method: string; url: string }) => ({
+            id: req.id,
+            method: req.method,
+            path: req.url.split("?")[0],
+          }),
+          res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+        },
+      }),
+    );
+  } else {
+    app.use((req, res, next) => {
+      const id = requestIdOf(req.headers["x-request-id"]);
+      req.id = id;
+      res.setHeader("X-Request-Id", id);
+      next();
+    });
+  }
+  app.use(rejectUnusedMethods);
+  if (options.metrics) {
+    app.use(options.metrics.middleware);
+    app.get("/metrics", options.metrics.handler);
+  }
+  app.use(jsonBody({ limitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }));
+  app.use(healthRoutes(options.readiness));
+  app.use(routes);
+  app.use(notFound);
+  app.use(errorHandler(options.logger));
+  return app;
+}

@@ -1,0 +1,43 @@
+import { Router } from "express";
+
+/** A readiness check resolves when its dependency answers and rejects otherwise. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+function withTimeout(check: ReadinessCheck, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * /healthz: the process is alive (the proxy's health check).
+ * /readyz: every dependency answers within the timeout, else 503 naming which failed.
+ */
+export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs = 1000): Router {
+  const router = Router();
+  router.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  router.get("/readyz", async (_req, res) => {
+    const names = Object.keys(checks);
+    const results = await Promise.allSettled(
+      names.map((name) => withTimeout(checks[name] as ReadinessCheck, timeoutMs)),
+    );
+    const report: Record<string, string> = {};
+    results.forEach((result, i) => {
+      report[names[i] as string] = result.status === "fulfilled" ? "ok" : `down: ${(result.reason as Error).message}`;
+    });
+    const failed = names.filter((name) => report[name] !== "ok");
+    if (failed.length === 0) {
+      res.json({ status: "ready", checks: report });
+      return;
+    }
+    res
+      .status(503)
+      .set("Retry-After", "1")
+      .json({ error: { code: "not_ready", message: `not ready: ${failed.join(", ")}` }, checks: report });
+  });
+  return router;
+}

@@ -1,0 +1,11 @@
+export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES, type HttpAppOptions } from "./app.js";
+export { jsonBody } from "./body.js";
+export { ConfigError, env, loadConfig } from "./config.js";
+export { errorHandler, notFound, toAppError } from "./error-handler.js";
+export * from "./errors.js";
+export { healthRoutes, type ReadinessCheck } from "./health.js";
+export { createLogger, type Logger } from "./logger.js";
+export { createMetrics, type Metrics } from "./metrics.js";
+export { instanceIdHeader, methodNotAllowed, rejectUnusedMethods, requestIdOf } from "./request-context.js";
+export { closeOnSignals, type RunningServer, type ServeOptions, serve } from "./server.js";
+export { parseBody, parseInput } from "./validate.js";

@@ -1,0 +1,22 @@
+import { UnauthenticatedError } from "@statelab/http";
+import type { LoginThrottle } from "./login-throttle.js";
+import type { User, UserStore } from "./user-store.js";
+
+export type Authenticate = (input: { username: string; password: string; ip: string }) => Promise<User>;
+
+/**
+ * The login check both backends share: throttle, verify, count. Unknown user
+ * and wrong password throw the same error with the same message (A3).
+ */
+export function createAuthenticator(deps: { users: UserStore; throttle: LoginThrottle }): Authenticate {
+  return async function authenticate({ username, password, ip }) {
+    await deps.throttle.check(username, ip);
+    const user = await deps.users.verifyCredentials(username, password);
+    if (!user) {
+      await deps.throttle.recordFailure(username, ip);
+      throw new UnauthenticatedError("invalid_credentials", { message: "invalid username or password" });
+    }
+    await deps.throttle.recordSuccess(username, ip);
+    return user;
+  };
+}

@@ -1,0 +1,83 @@
+import pg from "pg";
+import { createClient, type RedisClientType } from "redis";
+
+export interface ClientLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface PgPoolOptions {
+  max?: number;
+  /** Waiting for a connection longer than this fails the request instead of hanging (pg's default: forever). */
+  connectionTimeoutMs?: number;
+  /** Server-side cap per statement. */
+  statementTimeoutMs?: number;
+  /** Client-side cap per query: also covers a server that stopped answering. */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * A pg Pool that fails fast and survives a Postgres restart. Without the
+ * `error` listener an idle client's socket error is re-emitted on the pool
+ * and kills the process; without the timeouts pg waits forever.
+ */
+export function createPgPool(url: string, logger: ClientLogger, options: PgPoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
+    statement_timeout: options.statementTimeoutMs ?? 5000,
+    query_timeout: options.queryTimeoutMs ?? 6000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", (error) => logger.warn({ err: error }, "postgres: idle client error (the pool replaces it)"));
+  return pool;
+}
+
+/** Postgres error codes and socket errors that mean "the database is not there", not "your query is wrong". */
+export function isConnectionError(error: unknown): boolean {
+  if (!error || typeof error !== "object") return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string") {
+    // Class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
+    if (code.startsWith("08") || /^57P0[1-3]$/.test(code)) return true;
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"].includes(code)) return true;
+  }
+  return (
+    typeof message === "string" &&
+    /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout/i.test(message)
+  );
+}
+
+export type RedisClient = RedisClientType;
+
+export interface RedisClientOptions {
+  /** Each command fails after this long instead of waiting on a slow or paused server. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * A node-redis client that fails fast while disconnected. By default node-redis
+ * queues commands offline forever (requests would hang), and an unhandled
+ * `error` event kills the process; both are switched off here. It reconnects
+ * on its own with capped backoff, so the app recovers when Redis returns.
+ */
+export function createRedisClient(url: string, logger: ClientLogger, options: RedisClientOptions = {}): RedisClient {
+  let lastLogged = 0;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: options.commandTimeoutMs ?? 1000 },
+    socket: {
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+    },
+  }) as RedisClient;
+  client.on("error", (error: Error) => {
+    // A dead server errors on every reconnect attempt: log at most once a second.
+    if (Date.now() - lastLogged < 1000) return;
+    lastLogged = Date.now();
+    logger.warn({ err: error }, "redis: client error (reconnecting)");
+  });
+  return client;
+}

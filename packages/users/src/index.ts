@@ -1,0 +1,33 @@
+export { type Authenticate, createAuthenticator } from "./authenticate.js";
+export {
+  type ClientLogger,
+  createPgPool,
+  createRedisClient,
+  isConnectionError,
+  type PgPoolOptions,
+  type RedisClient,
+  type RedisClientOptions,
+} from "./clients.js";
+export {
+  type Credentials,
+  credentialsSchema,
+  displayNameSchema,
+  loginSchema,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  passwordSchema,
+  USERNAME_MAX,
+  USERNAME_MIN,
+  usernameKey,
+  usernameSchema,
+} from "./credentials-schema.js";
+export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
+export { MIGRATIONS, migrate } from "./migrations.js";
+export {
+  createPasswordHasher,
+  type HashParams,
+  OWASP_PARAMS,
+  type PasswordHasher,
+  TEST_ONLY_PARAMS,
+} from "./passwords.js";
+export { createPgUserStore, type User, type UserPatch, type UserStore } from "./user-store.js";

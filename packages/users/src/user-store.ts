@@ -1,0 +1,136 @@
+import { ConflictError, NotFoundError, ServiceUnavailableError } from "@statelab/http";
+import type pg from "pg";
+import { isConnectionError } from "./clients.js";
+import { usernameKey } from "./credentials-schema.js";
+import type { PasswordHasher } from "./passwords.js";
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  /** Grows by one on every update. */
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserPatch {
+  displayName?: string;
+}
+
+/** The user store both backends share. */
+export interface UserStore {
+  /** Throws ConflictError("username_taken") when the normalised name exists. */
+  create(input: { username: string; password: string }): Promise<User>;
+  /**
+   * The user when the password matches, else null. Takes the same path (one
+   * argon2 verify) whether or not the username exists, so time reveals nothing.
+   * Upgrades a hash weaker than the current parameters.
+   */
+  verifyCredentials(username: string, password: string): Promise<User | null>;
+  findById(id: string): Promise<User | null>;
+  /** Compare-and-set on `version`: ConflictError("version_conflict") when it moved. */
+  update(id: string, patch: UserPatch, expectedVersion: number): Promise<User>;
+}
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  version: string;
+  created_at: Date;
+  updated_at: Date;
+  password_hash: string;
+}
+
+const COLUMNS = "id, username, display_name, version, created_at, updated_at";
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  username: row.username,
+  displayName: row.display_name,
+  version: Number(row.version),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher }): UserStore {
+  const { pool, hasher } = deps;
+
+  /** Translates "Postgres is not there" into 503 db_unavailable at the edge. */
+  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+      throw error;
+    }
+  }
+
+  return {
+    async create({ username, password }) {
+      const name = username.normalize("NFKC");
+      const passwordHash = await hasher.hash(password);
+      try {
+        const { rows } = await query<UserRow>(
+          `INSERT INTO users (username, username_key, password_hash, display_name)
+           VALUES ($1, $2, $3, $1) RETURNING ${COLUMNS}`,
+          [name, usernameKey(name), passwordHash],
+        );
+        return toUser(rows[0] as UserRow);
+      } catch (error) {
+        // 23505 unique_violation: the unique index decides races between concurrent signups.
+        if ((error as { code?: string }).code === "23505") {
+          throw new ConflictError("username_taken", "that username is taken", undefined);
+        }
+        throw error;
+      }
+    },
+
+    async verifyCredentials(username, password) {
+      const { rows } = await query<UserRow>(`SELECT ${COLUMNS}, password_hash FROM users WHERE username_key = $1`, [
+        usernameKey(username),
+      ]);
+      const row = rows[0];
+      if (!row) {
+        await hasher.verifyDummy(password);
+        return null;
+      }
+      const { ok, needsRehash } = await hasher.verify(row.password_hash, password);
+      if (!ok) return null;
+      if (needsRehash) {
+        // Guarded by the old hash, so a concurrent password change is never overwritten.
+        await query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3", [
+          await hasher.hash(password),
+          row.id,
+          row.password_hash,
+        ]);
+      }
+      return toUser(row);
+    },
+
+    async findById(id) {
+      if (!UUID.test(id)) return null;
+      const { rows } = await query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+      return rows[0] ? toUser(rows[0]) : null;
+    },
+
+    async update(id, patch, expectedVersion) {
+      const { rows } = await query<UserRow>(
+        `UPDATE users SET display_name = COALESCE($2, display_name), version = version + 1, updated_at = now()
+         WHERE id = $1 AND version = $3 RETURNING ${COLUMNS}`,
+        [id, patch.displayName ?? null, expectedVersion],
+      );
+      if (rows[0]) return toUser(rows[0]);
+      const current = UUID.test(id) ? await query<UserRow>("SELECT version FROM users WHERE id = $1", [id]) : null;
+      if (!current?.rows[0]) throw new NotFoundError("no such user");
+      const currentVersion = Number(current.rows[0].version);
+      throw new ConflictError("version_conflict", "the user changed since you read it; read it again and retry", {
+        expectedVersion,
+        currentVersion,
+      });
+    },
+  };
+}

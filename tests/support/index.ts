@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+import { createLogger } from "@statelab/http";
+import {
+  createPasswordHasher,
+  createPgPool,
+  createPgUserStore,
+  createRedisClient,
+  migrate,
+  type PasswordHasher,
+  type RedisClient,
+  TEST_ONLY_PARAMS,
+} from "@statelab/users";
+import type pg from "pg";
+import { afterAll, inject } from "vitest";
+
+/** A name no other test (or earlier run) has used: tests share one database. */
+export function uniqueName(prefix = "u"): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+/** A Redis key prefix of this test file's own. */
+export const uniquePrefix = (label = "test") => `${uniqueName(label)}:`;
+
+export const silentLogger = createLogger({ name: "test", instanceId: "test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** A pg pool on the shared test database, migrated, closed after the file. */
+export async function testPool(): Promise<pg.Pool> {
+  const pool = createPgPool(inject("databaseUrl"), silentLogger);
+  afterAll(() => pool.end());
+  await migrate(pool);
+  return pool;
+}
+
+/** A connected node-redis client on the shared test Redis, closed after the file. */
+export async function testRedis(): Promise<RedisClient> {
+  const client = createRedisClient(inject("redisUrl"), silentLogger);
+  await client.connect();
+  afterAll(async () => {
+    if (client.isOpen) await client.close();
+  });
+  return client;
+}
+
+let cheapHasher: Promise<PasswordHasher> | undefined;
+/** argon2id at the test-only cost: suites sign up many users. Never a default anywhere else. */
+export const testHasher = () => {
+  cheapHasher ??= createPasswordHasher(TEST_ONLY_PARAMS);
+  return cheapHasher;
+};
+
+export async function testUserStore() {
+  const pool = await testPool();
+  return { pool, users: createPgUserStore({ pool, hasher: await testHasher() }) };
+}

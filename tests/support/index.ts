@@ -21,7 +21,11 @@ export function uniqueName(prefix = "u"): string {
 /** A Redis key prefix of this test file's own. */
 export const uniquePrefix = (label = "test") => `${uniqueName(label)}:`;
 
-export const silentLogger = createLogger({ name: "test", instanceId: "test", level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const silentLogger = createLogger({
+  name: "test",
+  instanceId: "test",
+  level: process.env.TEST_LOG_LEVEL ?? "silent",
+});
 
 /** A pg pool on the shared test database, migrated, closed after the file. */
 export async function testPool(): Promise<pg.Pool> {

@@ -37,10 +37,12 @@ export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 1000): 
   });
 }
 
+/** Alive and not a zombie (a daemon whose parent exited may linger unreaped where PID 1 does not reap). */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) Z/.test(stat);
   } catch (error) {
     // EPERM means it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === "EPERM";

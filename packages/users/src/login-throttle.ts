@@ -1,4 +1,4 @@
-import { RateLimitedError, ServiceUnavailableError } from "@statelab/http";
+import { AppError, RateLimitedError, ServiceUnavailableError } from "@statelab/http";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisClient } from "./clients.js";
 import { usernameKey } from "./credentials-schema.js";
@@ -52,6 +52,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     try {
       return await operation();
     } catch (error) {
+      if (error instanceof AppError) throw error;
       if (error instanceof RateLimiterRes) throw new RateLimitedError(error.msBeforeNext / 1000);
       throw new ServiceUnavailableError("store_unavailable", error);
     }

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { AppError } from "@statelab/http";
+import { type Service, startPostgres, startRedis } from "@statelab/infra";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger, testHasher, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
+import { createPgPool, createRedisClient } from "./clients.js";
+import { createLoginThrottle } from "./login-throttle.js";
+import { migrate } from "./migrations.js";
+import { createPgUserStore } from "./user-store.js";
+
+// Servers of this file's own: stopping the shared ones would break every other file.
+const stateDir = mkdtempSync(path.join(os.tmpdir(), "statelab-outage-"));
+const PG_PORT = 54359;
+const REDIS_PORT = 63829;
+let postgres: Service;
+let redis: Service;
+
+beforeAll(async () => {
+  [postgres, redis] = await Promise.all([
+    startPostgres({ stateDir, port: PG_PORT, database: "outage", fast: true, log: () => {} }),
+    startRedis({ stateDir, port: REDIS_PORT, log: () => {} }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([postgres?.stop(), redis?.stop()]);
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error: unknown) => (error instanceof AppError ? error.code : `raw: ${String(error)}`),
+  );
+
+describe("Postgres restarted under a live pool", () => {
+  it("queries fail fast with 503 db_unavailable while it is down, and the same pool recovers after", async () => {
+    const pool = createPgPool(postgres.url, silentLogger, { connectionTimeoutMs: 1000 });
+    try {
+      await migrate(pool);
+      const users = createPgUserStore({ pool, hasher: await testHasher() });
+      const user = await users.create({ username: uniqueName(), password: "password-1" });
+
+      await postgres.stop();
+      const started = Date.now();
+      await expect(codeOf(users.findById(user.id))).resolves.toBe("db_unavailable");
+      expect(Date.now() - started).toBeLessThan(5000);
+
+      postgres = await startPostgres({ stateDir, port: PG_PORT, database: "outage", fast: true, log: () => {} });
+      // The pool's idle clients died with the server; it must replace them by itself.
+      let found = null;
+      for (let attempt = 0; attempt < 20 && !found; attempt++) {
+        found = await users.findById(user.id).catch(() => null);
+        if (!found) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(found).toMatchObject({ id: user.id });
+    } finally {
+      await pool.end();
+    }
+  }, 60_000);
+});
+
+describe("Redis down under the login throttle", () => {
+  it("fails closed within the command timeout (503 store_unavailable), then recovers by itself", async () => {
+    const client = createRedisClient(redis.url, silentLogger, { commandTimeoutMs: 500 });
+    await client.connect();
+    try {
+      const throttle = createLoginThrottle({ redis: client, keyPrefix: uniquePrefix() });
+      await throttle.check("someone", "10.1.1.1");
+
+      await redis.stop();
+      const started = Date.now();
+      await expect(codeOf(throttle.check("someone", "10.1.1.1"))).resolves.toBe("store_unavailable");
+      await expect(codeOf(throttle.recordFailure("someone", "10.1.1.1"))).resolves.toBe("store_unavailable");
+      expect(Date.now() - started).toBeLessThan(3000);
+
+      redis = await startRedis({ stateDir, port: REDIS_PORT, log: () => {} });
+      let recovered = false;
+      for (let attempt = 0; attempt < 40 && !recovered; attempt++) {
+        recovered = (await codeOf(throttle.check("someone", "10.1.1.1"))) === "resolved";
+        if (!recovered) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(recovered).toBe(true);
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
+});

@@ -101,7 +101,12 @@ describe("startInfra / stopInfra", () => {
 
 describe("the `run` command (npm start)", () => {
   it("starts both servers, and SIGINT stops them with no process left behind", async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, STATELAB_HOME: tempState(), PG_PORT: "54363", REDIS_PORT: "63834" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      STATELAB_HOME: tempState(),
+      PG_PORT: "54363",
+      REDIS_PORT: "63834",
+    };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
     const child = spawn(

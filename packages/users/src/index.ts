@@ -22,7 +22,7 @@ export {
   usernameSchema,
 } from "./credentials-schema.js";
 export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
-export { MIGRATIONS, migrate } from "./migrations.js";
+export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
 export {
   createPasswordHasher,
   type HashParams,

@@ -52,3 +52,34 @@ describe("migrate", () => {
     }
   });
 });
+
+describe("migrate with namespaces", () => {
+  it("an app's own list runs beside the user store's, each tracked by namespace", async () => {
+    const url = await freshDatabase();
+    const pool = createPgPool(url, silentLogger);
+    try {
+      await migrate(pool);
+      const appMigrations = [{ id: 1, name: "notes", sql: "CREATE TABLE notes (id int PRIMARY KEY)" }];
+      await expect(migrate(pool, { namespace: "app", migrations: appMigrations })).resolves.toEqual([1]);
+      await expect(migrate(pool, { namespace: "app", migrations: appMigrations })).resolves.toEqual([]);
+      const { rows } = await pool.query("SELECT namespace, id FROM schema_migrations ORDER BY namespace, id");
+      expect(rows).toEqual([{ namespace: "app", id: 1 }, ...MIGRATIONS.map((m) => ({ namespace: "users", id: m.id }))]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("a failing migration rolls back and leaves nothing half-applied", async () => {
+    const url = await freshDatabase();
+    const pool = createPgPool(url, silentLogger);
+    try {
+      const broken = [{ id: 1, name: "broken", sql: "CREATE TABLE half (id int); SELECT no_such_function()" }];
+      await expect(migrate(pool, { namespace: "broken", migrations: broken })).rejects.toThrow();
+      const { rows } = await pool.query("SELECT to_regclass('half') AS t");
+      expect(rows[0].t).toBeNull();
+      await expect(migrate(pool)).resolves.toEqual(MIGRATIONS.map((m) => m.id));
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,7 +1,13 @@
 import type pg from "pg";
 
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
 /** Append-only: a migration, once released, is never edited; a change is a new entry. */
-export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
     name: "users",
@@ -26,27 +32,42 @@ export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = 
 /** Any constant works; it only has to be the same for every instance of statelab. */
 const MIGRATION_LOCK_KEY = 0x5747_4c41;
 
+export interface MigrateOptions {
+  /** Each owner of tables (the user store, an app) keeps its own numbered list. */
+  namespace?: string;
+  migrations?: readonly Migration[];
+}
+
 /**
  * Applies pending migrations, each in its own transaction. A session-level
  * advisory lock serialises instances that start at the same moment: the second
  * one waits, then finds nothing to do. Returns the ids it applied.
  */
-export async function migrate(pool: pg.Pool): Promise<number[]> {
+export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Promise<number[]> {
+  const namespace = options.namespace ?? "users";
+  const migrations = options.migrations ?? MIGRATIONS;
   const client = await pool.connect();
   const applied: number[] = [];
   try {
     await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      namespace text NOT NULL, id integer NOT NULL, name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (namespace, id))`);
     const done = new Set(
-      (await client.query<{ id: number }>("SELECT id FROM schema_migrations")).rows.map((row) => row.id),
+      (
+        await client.query<{ id: number }>("SELECT id FROM schema_migrations WHERE namespace = $1", [namespace])
+      ).rows.map((row) => row.id),
     );
-    for (const migration of MIGRATIONS) {
+    for (const migration of migrations) {
       if (done.has(migration.id)) continue;
       await client.query("BEGIN");
       try {
         await client.query(migration.sql);
-        await client.query("INSERT INTO schema_migrations (id, name) VALUES ($1, $2)", [migration.id, migration.name]);
+        await client.query("INSERT INTO schema_migrations (namespace, id, name) VALUES ($1, $2, $3)", [
+          namespace,
+          migration.id,
+          migration.name,
+        ]);
         await client.query("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK");

@@ -1,0 +1,53 @@
+/** Every code the proxy itself answers with; backends' own codes pass through untouched. */
+export type ProxyErrorCode =
+  | "bad_request"
+  | "header_too_large"
+  | "not_found"
+  | "method_not_allowed"
+  | "no_healthy_backend"
+  | "bad_gateway"
+  | "upstream_timeout"
+  | "internal";
+
+const statusOf: Record<ProxyErrorCode, number> = {
+  bad_request: 400,
+  header_too_large: 431,
+  not_found: 404,
+  method_not_allowed: 405,
+  no_healthy_backend: 503,
+  bad_gateway: 502,
+  upstream_timeout: 504,
+  internal: 500,
+};
+
+/** An error the proxy turns into `{"error":{"code","message"}}` with a fixed status per code. */
+export class ProxyError extends Error {
+  override readonly name = "ProxyError";
+  readonly status: number;
+
+  constructor(
+    readonly code: ProxyErrorCode,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.status = statusOf[code];
+  }
+}
+
+/** Thrown at construction when options or env are wrong; names every problem at once. */
+export class ProxyConfigError extends Error {
+  override readonly name = "ProxyConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid proxy configuration: ${problems.join("; ")}`);
+  }
+}
+
+/** The JSON body of an error response. */
+export function errorBody(code: ProxyErrorCode, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+export function statusOfCode(code: ProxyErrorCode): number {
+  return statusOf[code];
+}

@@ -49,7 +49,8 @@ export const cookieClient: AuthClientFactory = (target) => ({
     const res = await agent.post("/auth/login").send(credentials);
     if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
     const csrfToken = String(res.body.csrfToken);
-    const withCsrf = (method: string, test: Test) => (STATE_CHANGING.has(method) ? test.set("X-CSRF-Token", csrfToken) : test);
+    const withCsrf = (method: string, test: Test) =>
+      STATE_CHANGING.has(method) ? test.set("X-CSRF-Token", csrfToken) : test;
     return {
       user: res.body.user,
       get: (path) => agent.get(path),

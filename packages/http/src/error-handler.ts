@@ -47,8 +47,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return function errorHandler(error, req, res, _next) {
     const appError = toAppError(error);
     if (res.headersSent) {
+      // e.g. express-session's save at res.end failed: the answer went out; cut it only if unfinished.
       logger.error({ err: error, reqId: req.id }, "error after the response started");
-      res.destroy();
+      if (!res.writableEnded) res.destroy();
       return;
     }
     if (!appError) {

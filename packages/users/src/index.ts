@@ -30,4 +30,4 @@ export {
   type PasswordHasher,
   TEST_ONLY_PARAMS,
 } from "./passwords.js";
-export { createPgUserStore, type User, type UserPatch, type UserStore } from "./user-store.js";
+export { createPgUserStore, publicUser, type User, type UserPatch, type UserStore } from "./user-store.js";

@@ -134,3 +134,8 @@ export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher 
     },
   };
 }
+
+/** The user as both APIs show it: never the hash, never the normalised key. */
+export function publicUser(user: User) {
+  return { id: user.id, username: user.username, displayName: user.displayName, version: user.version };
+}

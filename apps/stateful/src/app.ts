@@ -1,0 +1,87 @@
+import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
+import type { Authenticate, RedisClient, UserStore } from "@statelab/users";
+import { Router } from "express";
+import session from "express-session";
+import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";
+import type { StatefulConfig } from "./config.js";
+import { createConnectionBinding } from "./connection-binding.js";
+import { rejectCrossSite } from "./csrf.js";
+import { authRoutes } from "./routes/auth.js";
+import { chatRoutes } from "./routes/chat.js";
+import type { RouteContext } from "./routes/context.js";
+import { meRoutes } from "./routes/me.js";
+import { sessionRoutes } from "./routes/sessions.js";
+import { createSessionCache } from "./session-cache.js";
+import { createMemorySessionIndex, createRedisSessionIndex } from "./session-index.js";
+import { HashedRedisStore } from "./session-store.js";
+import "./session-data.js";
+
+export interface StatefulDeps {
+  config: StatefulConfig;
+  users: UserStore;
+  authenticate: Authenticate;
+  /** Connected by main.ts (or the test); the app never creates clients. */
+  redis: RedisClient;
+  /** Signs session cookies; the same on every instance. */
+  secret: string;
+  logger: Logger;
+  readiness?: Record<string, ReadinessCheck>;
+  metrics?: Metrics;
+}
+
+/** The stateful backend: sessions in Redis (or process memory), users in Postgres. Never listens. */
+export function createApp(deps: StatefulDeps) {
+  const { config, redis, logger } = deps;
+  if (deps.secret.length < 32) throw new TypeError("createApp: the session secret must be at least 32 characters");
+  const sessionPrefix = `${config.redisPrefix}sess:`;
+  const cache =
+    config.sessionCacheSeconds > 0
+      ? createSessionCache({ secret: deps.secret, ttlSeconds: config.sessionCacheSeconds, secure: config.cookieSecure })
+      : null;
+  const binding = config.authBinding === "connection" ? createConnectionBinding() : null;
+  if (binding) {
+    logger.warn(
+      "AUTH_BINDING=connection is INSECURE and for demonstration only: a TCP connection, not a credential, " +
+        "authenticates requests, so behind a pooling proxy one user's login is served to others",
+    );
+  }
+
+  const timeouts = sessionTimeouts(config);
+  const store =
+    config.sessionStore === "redis"
+      ? new HashedRedisStore({ client: redis, prefix: sessionPrefix, ttlMs: (data) => remainingTtlMs(data, timeouts) })
+      : new session.MemoryStore();
+  const index =
+    config.sessionStore === "redis"
+      ? createRedisSessionIndex({ redis, prefix: config.redisPrefix, sessionPrefix })
+      : createMemorySessionIndex(store);
+  const auth = createSessionAuth({ config, secret: deps.secret, store, cache, binding });
+
+  const ctx: RouteContext = {
+    config,
+    users: deps.users,
+    authenticate: deps.authenticate,
+    index,
+    cache,
+    binding,
+    timeouts: auth.timeouts,
+    authenticated: auth.authenticated,
+    loadSession: auth.loadSession,
+    rejectCrossSite: rejectCrossSite(config.allowedOrigins),
+    redis,
+  };
+  const routes = Router();
+  routes.use(authRoutes(ctx), sessionRoutes(ctx), meRoutes(ctx), chatRoutes(ctx));
+
+  return createHttpApp(
+    {
+      instanceId: config.instanceId,
+      logger,
+      readiness: deps.readiness ?? {},
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      trustProxy: config.trustProxy,
+      logRequests: config.logRequests,
+    },
+    routes,
+  );
+}

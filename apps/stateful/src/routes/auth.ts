@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { methodNotAllowed, NotSupportedError, parseBody } from "@statelab/http";
+import { credentialsSchema, loginSchema, publicUser } from "@statelab/users";
+import { type Request, Router } from "express";
+import { clearSessionCookies, remainingTtlMs } from "../auth.js";
+import type { RouteContext } from "./context.js";
+import { storeOp } from "./store-op.js";
+
+const promisify = (fn: (cb: (err?: unknown) => void) => void) =>
+  new Promise<void>((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+
+/** Drop the request's session so express-session neither saves it nor sets its cookie. */
+const forgetSession = (req: Request) => {
+  delete (req as { session?: unknown }).session;
+};
+
+export function authRoutes(ctx: RouteContext): Router {
+  const { users, index, cache, binding, config, timeouts } = ctx;
+  const router = Router();
+
+  router
+    .route("/auth/signup")
+    .post(ctx.rejectCrossSite, async (req, res) => {
+      const user = await users.create(parseBody(credentialsSchema, req));
+      res.status(201).json({ user: publicUser(user) });
+    })
+    .all(methodNotAllowed(["POST"]));
+
+  router
+    .route("/auth/login")
+    .post(ctx.rejectCrossSite, ctx.loadSession, async (req, res) => {
+      const { username, password } = parseBody(loginSchema, req);
+      const user = await ctx.authenticate({ username, password, ip: req.ip ?? "unknown" });
+      const now = Date.now();
+      const handle = randomBytes(16).toString("base64url");
+      const csrfToken = randomBytes(32).toString("base64url");
+      const ttl = remainingTtlMs({ createdAt: now }, timeouts, now);
+      try {
+        // A new id on login (fixation, S1/S3): regenerate() destroys the old session in the store.
+        await promisify((cb) => req.session.regenerate(cb));
+        Object.assign(req.session, {
+          userId: user.id,
+          handle,
+          createdAt: now,
+          refreshedAt: now,
+          userAgent: (req.get("user-agent") ?? "").slice(0, 200),
+          csrfToken,
+        });
+        // Answer only after the store has the session (S4): express-session would otherwise
+        // save after the headers went out, and a failed save would leave a 200 with a dead cookie.
+        await promisify((cb) => req.session.save(cb));
+        await index.add(user.id, handle, req.sessionID, ttl);
+      } catch (error) {
+        forgetSession(req);
+        return storeOp(Promise.reject(error));
+      }
+      binding?.bind(req, user.id, csrfToken);
+      const expiresAt = ttl === null ? null : new Date(now + ttl);
+      cache?.issue(res, req.sessionID, { userId: user.id, handle, expiresAt, source: "session" });
+      res.json({ user: publicUser(user), csrfToken });
+    })
+    .all(methodNotAllowed(["POST"]));
+
+  router
+    .route("/auth/refresh")
+    .post(() => {
+      throw new NotSupportedError("cookie sessions are extended by activity; there is no refresh token");
+    })
+    .all(methodNotAllowed(["POST"]));
+
+  router
+    .route("/auth/logout")
+    .post(ctx.rejectCrossSite, ...ctx.authenticated, async (req, res) => {
+      const auth = req.auth as NonNullable<typeof req.auth>;
+      binding?.unbind(req);
+      if (auth.handle) await storeOp(index.revoke(auth.userId, auth.handle));
+      if (req.session) await storeOp(promisify((cb) => req.session.destroy(cb)));
+      forgetSession(req);
+      clearSessionCookies(res, config, cache);
+      res.status(204).end();
+    })
+    .all(methodNotAllowed(["POST"]));
+
+  router
+    .route("/auth/logout-all")
+    .post(ctx.rejectCrossSite, ...ctx.authenticated, async (req, res) => {
+      const auth = req.auth as NonNullable<typeof req.auth>;
+      binding?.unbind(req);
+      await storeOp(index.revokeAll(auth.userId));
+      if (req.session) await storeOp(promisify((cb) => req.session.destroy(cb)));
+      forgetSession(req);
+      clearSessionCookies(res, config, cache);
+      res.status(204).end();
+    })
+    .all(methodNotAllowed(["POST"]));
+
+  return router;
+}

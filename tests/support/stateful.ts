@@ -1,0 +1,38 @@
+import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
+import { createAuthenticator, createLoginThrottle } from "@statelab/users";
+import { inject } from "vitest";
+import { silentLogger, testRedis, testUserStore, uniquePrefix } from "./index.js";
+
+export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
+
+/**
+ * A stateful app on the shared test Postgres and Redis, with a key prefix of
+ * its own. `env` takes the same variables as the real server (SESSION_TTL, …).
+ */
+export async function statefulTestApp(env: Record<string, string> = {}) {
+  const redis = await testRedis();
+  const { users, pool } = await testUserStore();
+  const config: StatefulConfig = loadStatefulConfig({
+    DATABASE_URL: inject("databaseUrl"),
+    REDIS_URL: inject("redisUrl"),
+    REDIS_PREFIX: uniquePrefix("sf"),
+    INSTANCE_ID: "stateful-test",
+    LOG_REQUESTS: "false",
+    ...env,
+  });
+  const throttle = createLoginThrottle({
+    redis,
+    keyPrefix: config.redisPrefix,
+    maxFailuresPerUser: config.loginMaxFailures,
+  });
+  const app = createApp({
+    config,
+    users,
+    authenticate: createAuthenticator({ users, throttle }),
+    redis,
+    secret: TEST_SECRET,
+    logger: silentLogger,
+    readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
+  });
+  return { app, config, redis, users, pool };
+}

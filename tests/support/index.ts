@@ -37,7 +37,9 @@ export async function testPool(): Promise<pg.Pool> {
 
 /** A connected node-redis client on the shared test Redis, closed after the file. */
 export async function testRedis(): Promise<RedisClient> {
-  const client = createRedisClient(inject("redisUrl"), silentLogger);
+  // A generous command timeout: a loaded 2-core CI machine must not turn into spurious 503s.
+  // Outage tests build their own clients with short timeouts.
+  const client = createRedisClient(inject("redisUrl"), silentLogger, { commandTimeoutMs: 5000 });
   await client.connect();
   afterAll(async () => {
     if (client.isOpen) await client.close();

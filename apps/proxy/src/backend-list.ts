@@ -47,7 +47,7 @@ export function validateBackends(entries: readonly { id: string; url: string }[]
     } catch {
       // reported below
     }
-    if (!parsed || parsed.protocol !== "http:" || parsed.username || parsed.password || parsed.search) {
+    if (parsed?.protocol !== "http:" || parsed.username || parsed.password || parsed.search) {
       problems.push(`backend "${id}" needs a plain http://host:port URL (got "${url}")`);
       continue;
     }

@@ -57,6 +57,7 @@ export function createApp(deps: StatefulDeps) {
       : createMemorySessionIndex(store);
   const auth = createSessionAuth({ config, secret: deps.secret, store, cache, binding });
 
+  const crossSite = rejectCrossSite(config.allowedOrigins);
   const ctx: RouteContext = {
     config,
     users: deps.users,
@@ -65,9 +66,9 @@ export function createApp(deps: StatefulDeps) {
     cache,
     binding,
     timeouts: auth.timeouts,
-    authenticated: auth.authenticated,
+    authenticated: [crossSite, ...auth.authenticated],
     loadSession: auth.loadSession,
-    rejectCrossSite: rejectCrossSite(config.allowedOrigins),
+    rejectCrossSite: crossSite,
     redis,
   };
   const routes = Router();

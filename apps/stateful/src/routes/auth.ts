@@ -70,7 +70,7 @@ export function authRoutes(ctx: RouteContext): Router {
 
   router
     .route("/auth/logout")
-    .post(ctx.rejectCrossSite, ...ctx.authenticated, async (req, res) => {
+    .post(...ctx.authenticated, async (req, res) => {
       const auth = req.auth as NonNullable<typeof req.auth>;
       binding?.unbind(req);
       if (auth.handle) await storeOp(index.revoke(auth.userId, auth.handle));
@@ -83,7 +83,7 @@ export function authRoutes(ctx: RouteContext): Router {
 
   router
     .route("/auth/logout-all")
-    .post(ctx.rejectCrossSite, ...ctx.authenticated, async (req, res) => {
+    .post(...ctx.authenticated, async (req, res) => {
       const auth = req.auth as NonNullable<typeof req.auth>;
       binding?.unbind(req);
       await storeOp(index.revokeAll(auth.userId));

@@ -15,7 +15,7 @@ export interface RouteContext {
   cache: SessionCache | null;
   binding: ConnectionBinding | null;
   timeouts: SessionTimeouts;
-  /** The chain in front of authenticated routes (auth, CSRF). */
+  /** The chain in front of authenticated routes: cross-site check, auth, CSRF token. */
   authenticated: RequestHandler[];
   loadSession: RequestHandler;
   rejectCrossSite: RequestHandler;

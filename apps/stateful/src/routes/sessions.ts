@@ -30,7 +30,7 @@ export function sessionRoutes(ctx: RouteContext): Router {
 
   router
     .route("/auth/sessions/:handle")
-    .delete(ctx.rejectCrossSite, ...ctx.authenticated, async (req, res) => {
+    .delete(...ctx.authenticated, async (req, res) => {
       const auth = authOf(req);
       const handle = String(req.params.handle);
       if (!HANDLE.test(handle) || !(await storeOp(ctx.index.revoke(auth.userId, handle)))) {

@@ -11,10 +11,11 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+// fail_timeout takes whole seconds: nginx rejects "ms" there, unlike in proxy_*_timeout.
 function servers(backends: readonly BackendSpec[], fallMs: number, primary?: BackendSpec): string[] {
   return backends.map((backend) => {
     const isBackup = primary !== undefined && backend !== primary;
-    return `    server ${backend.host}:${backend.port} max_fails=1 fail_timeout=${fallMs}ms${isBackup ? " backup" : ""};`;
+    return `    server ${backend.host}:${backend.port} max_fails=1 fail_timeout=${Math.max(1, Math.ceil(fallMs / 1000))}s${isBackup ? " backup" : ""};`;
   });
 }
 

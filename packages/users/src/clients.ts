@@ -51,23 +51,83 @@ export function isConnectionError(error: unknown): boolean {
 export type RedisClient = RedisClientType;
 
 export interface RedisClientOptions {
-  /** Each command fails after this long instead of waiting on a slow or paused server. */
+  /** Each command (and each MULTI's exec) fails after this long instead of waiting on a slow or paused server. */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
 
+/** Thrown when Redis accepted a command but did not answer in time. */
+export class RedisTimeoutError extends Error {
+  override readonly name = "RedisTimeoutError";
+}
+
+const NOT_COMMANDS = new Set(["connect", "close", "destroy", "quit", "disconnect", "duplicate", "scanIterator"]);
+
+function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisTimeoutError(`redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A MULTI builder whose exec() has a deadline; chained calls keep returning the wrapper. */
+function multiWithDeadline(builder: object, ms: number): object {
+  const wrapper: object = new Proxy(builder, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (typeof key === "string" && key.startsWith("exec")) {
+        return (...args: unknown[]) => deadline(value.apply(target, args), ms);
+      }
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        return result === target ? wrapper : result;
+      };
+    },
+  });
+  return wrapper;
+}
+
 /**
- * A node-redis client that fails fast while disconnected. By default node-redis
- * queues commands offline forever (requests would hang), and an unhandled
- * `error` event kills the process; both are switched off here. It reconnects
- * on its own with capped backoff, so the app recovers when Redis returns.
+ * node-redis 5's own command timeout only covers the wait before a command is
+ * written; once it is on the wire, a paused or stalled server makes the caller
+ * wait forever (measured here with CLIENT PAUSE). This proxy races every
+ * command's promise against a timer, so callers fail fast and answer 503. A
+ * late reply still arrives in order and is simply dropped.
+ */
+function withCommandDeadline(client: RedisClient, ms: number): RedisClient {
+  return new Proxy(client, {
+    get(target, key) {
+      // Bound to the target: node-redis uses private fields, which a Proxy receiver cannot reach.
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function" || (typeof key === "string" && NOT_COMMANDS.has(key))) {
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      if (key === "multi" || key === "MULTI")
+        return (...args: unknown[]) => multiWithDeadline(value.apply(target, args), ms);
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        return result instanceof Promise ? deadline(result, ms) : result;
+      };
+    },
+  });
+}
+
+/**
+ * A node-redis client that fails fast: while disconnected (node-redis queues
+ * commands offline forever by default) and while connected to a server that
+ * does not answer (a deadline per command). An unhandled `error` event would
+ * kill the process, so it is logged. It reconnects on its own with capped
+ * backoff, so the app recovers when Redis returns.
  */
 export function createRedisClient(url: string, logger: ClientLogger, options: RedisClientOptions = {}): RedisClient {
   let lastLogged = 0;
+  const commandTimeoutMs = options.commandTimeoutMs ?? 1000;
   const client = createClient({
     url,
     disableOfflineQueue: true,
-    commandOptions: { timeout: options.commandTimeoutMs ?? 1000 },
+    commandOptions: { timeout: commandTimeoutMs },
     socket: {
       connectTimeout: options.connectTimeoutMs ?? 1000,
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
@@ -79,5 +139,5 @@ export function createRedisClient(url: string, logger: ClientLogger, options: Re
     lastLogged = Date.now();
     logger.warn({ err: error }, "redis: client error (reconnecting)");
   });
-  return client;
+  return withCommandDeadline(client, commandTimeoutMs);
 }

@@ -7,6 +7,7 @@ export {
   type PgPoolOptions,
   type RedisClient,
   type RedisClientOptions,
+  RedisTimeoutError,
 } from "./clients.js";
 export {
   type Credentials,

@@ -5,7 +5,7 @@ import { AppError } from "@statelab/http";
 import { type Service, startPostgres, startRedis } from "@statelab/infra";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, testHasher, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
-import { createPgPool, createRedisClient } from "./clients.js";
+import { createPgPool, createRedisClient, RedisTimeoutError } from "./clients.js";
 import { createLoginThrottle } from "./login-throttle.js";
 import { migrate } from "./migrations.js";
 import { createPgUserStore } from "./user-store.js";
@@ -60,6 +60,29 @@ describe("Postgres restarted under a live pool", () => {
       await pool.end();
     }
   }, 60_000);
+});
+
+describe("a Redis that accepts commands but does not answer (CLIENT PAUSE)", () => {
+  it("every command, and a MULTI's exec, fails within the deadline instead of hanging", async () => {
+    const client = createRedisClient(redis.url, silentLogger, { commandTimeoutMs: 300 });
+    const admin = createRedisClient(redis.url, silentLogger);
+    await Promise.all([client.connect(), admin.connect()]);
+    try {
+      await client.set("deadline:k", "1");
+      await admin.sendCommand(["CLIENT", "PAUSE", "1500", "ALL"]);
+      const started = Date.now();
+      await expect(client.get("deadline:k")).rejects.toBeInstanceOf(RedisTimeoutError);
+      await expect(client.multi().get("deadline:k").incr("deadline:n").exec()).rejects.toBeInstanceOf(RedisTimeoutError);
+      expect(Date.now() - started).toBeLessThan(1200);
+      await new Promise((r) => setTimeout(r, 1500));
+      // After the pause the same client works again; the late replies were dropped in order.
+      await expect(client.get("deadline:k")).resolves.toBe("1");
+    } finally {
+      await admin.sendCommand(["CLIENT", "UNPAUSE"]).catch(() => {});
+      client.destroy();
+      admin.destroy();
+    }
+  }, 30_000);
 });
 
 describe("Redis down under the login throttle", () => {

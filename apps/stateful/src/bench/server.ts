@@ -1,0 +1,48 @@
+/**
+ * The benchmark's server process: the real stateful app on BENCH_AUTH_PORT and,
+ * on BENCH_NOAUTH_PORT, the same /me route from the same build with the auth
+ * chain replaced by a fixed user. The difference between the two is what
+ * session auth costs per request.
+ */
+import { createHttpApp, createLogger } from "@statelab/http";
+import {
+  createAuthenticator,
+  createLoginThrottle,
+  createPasswordHasher,
+  createPgPool,
+  createPgUserStore,
+  createRedisClient,
+  migrate,
+} from "@statelab/users";
+import type express from "express";
+import { createApp } from "../app.js";
+import { sessionTimeouts } from "../auth.js";
+import { loadStatefulConfig } from "../config.js";
+import type { RouteContext } from "../routes/context.js";
+import { meRoutes } from "../routes/me.js";
+
+const config = loadStatefulConfig({ ...process.env, PORT: process.env.BENCH_AUTH_PORT, LOG_REQUESTS: "false" });
+const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
+const fixedUserId = String(process.env.BENCH_USER_ID);
+const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
+const pool = createPgPool(config.databaseUrl, logger);
+await migrate(pool);
+const redis = createRedisClient(config.redisUrl, logger);
+await redis.connect();
+const users = createPgUserStore({ pool, hasher: await createPasswordHasher() });
+const throttle = createLoginThrottle({ redis, keyPrefix: config.redisPrefix });
+const secret = String(process.env.SESSION_SECRET);
+const app = createApp({ config, users, authenticate: createAuthenticator({ users, throttle }), redis, secret, logger });
+
+const fixedUser: express.RequestHandler = (req, _res, next) => {
+  req.auth = { userId: fixedUserId, handle: null, expiresAt: null, source: "session" };
+  next();
+};
+const noAuthContext = { config, users, authenticated: [fixedUser] } as unknown as RouteContext;
+const noAuthApp = createHttpApp(
+  { instanceId: config.instanceId, logger, readiness: {}, logRequests: false },
+  meRoutes(noAuthContext),
+);
+
+app.listen(config.port, "127.0.0.1");
+noAuthApp.listen(noAuthPort, "127.0.0.1", () => process.send?.("ready"));

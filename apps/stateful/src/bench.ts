@@ -86,7 +86,7 @@ const samples: Record<string, { rps: number; p50: number; p99: number; errors: n
   session: [],
 };
 try {
-  for (const [name, t] of Object.entries(targets)) await measure(t.url, t.headers, 1); // warm-up
+  for (const t of Object.values(targets)) await measure(t.url, t.headers, 1); // warm-up
   for (let run = 1; run <= runs; run++) {
     for (const [name, t] of Object.entries(targets)) {
       const sample = await measure(t.url, t.headers, duration);

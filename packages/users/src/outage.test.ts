@@ -72,7 +72,9 @@ describe("a Redis that accepts commands but does not answer (CLIENT PAUSE)", () 
       await admin.sendCommand(["CLIENT", "PAUSE", "1500", "ALL"]);
       const started = Date.now();
       await expect(client.get("deadline:k")).rejects.toBeInstanceOf(RedisTimeoutError);
-      await expect(client.multi().get("deadline:k").incr("deadline:n").exec()).rejects.toBeInstanceOf(RedisTimeoutError);
+      await expect(client.multi().get("deadline:k").incr("deadline:n").exec()).rejects.toBeInstanceOf(
+        RedisTimeoutError,
+      );
       expect(Date.now() - started).toBeLessThan(1200);
       await new Promise((r) => setTimeout(r, 1500));
       // After the pause the same client works again; the late replies were dropped in order.

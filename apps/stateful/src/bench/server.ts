@@ -16,7 +16,6 @@ import {
 } from "@statelab/users";
 import type express from "express";
 import { createApp } from "../app.js";
-import { sessionTimeouts } from "../auth.js";
 import { loadStatefulConfig } from "../config.js";
 import type { RouteContext } from "../routes/context.js";
 import { meRoutes } from "../routes/me.js";

@@ -1,0 +1,69 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
+import { uniquePrefix } from "../support/index.js";
+import { type RunningInstance, startInstance } from "../support/processes.js";
+import { TEST_SECRET } from "../support/stateful.js";
+import { cookieClient } from "./client.js";
+import { defineContractSuite } from "./suite.js";
+
+// Two real stateful processes sharing Redis, and the built-in proxy round-robining
+// between them: with sessions in Redis no stickiness is needed. Ports 4712x are this file's.
+let instances: RunningInstance[] = [];
+let proxy: RunningProxy;
+
+beforeAll(async () => {
+  const prefix = uniquePrefix("running");
+  instances = await Promise.all(
+    [47121, 47122].map((port) =>
+      startInstance("stateful", {
+        PORT: String(port),
+        INSTANCE_ID: `sf-${port}`,
+        DATABASE_URL: inject("databaseUrl"),
+        REDIS_URL: inject("redisUrl"),
+        REDIS_PREFIX: prefix,
+        SESSION_SECRET: TEST_SECRET,
+        LOG_REQUESTS: "false",
+      }),
+    ),
+  );
+  proxy = await listenProxy({
+    backends: instances.map((instance, i) => ({ id: `s${i + 1}`, url: instance.url })),
+    strategy: "round-robin",
+    healthIntervalMs: 500,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all(instances.map((instance) => instance.stop()));
+});
+
+defineContractSuite({
+  name: "stateful, running instance by URL",
+  target: () => instances[0]?.url as string,
+  client: cookieClient,
+});
+defineContractSuite({
+  name: "stateful, two instances behind the round-robin proxy",
+  target: () => proxy.url,
+  client: cookieClient,
+});
+
+describe("stateful behind the round-robin proxy", () => {
+  it("one session is served by both instances in turn (the session lives in Redis, not in either process)", async () => {
+    const agent = await cookieClient(proxy.url).login(await signup());
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
+    expect([...served].sort()).toEqual(["sf-47121", "sf-47122"]);
+  });
+});
+
+async function signup() {
+  const credentials = {
+    username: `rr_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`,
+    password: "contract-pass-1",
+  };
+  await request(proxy.url).post("/auth/signup").send(credentials).expect(201);
+  return credentials;
+}

@@ -41,7 +41,7 @@ const env = {
 async function startServer(userId: string) {
   const child = fork(fileURLToPath(new URL("./bench/server.ts", import.meta.url)), {
     env: { ...env, BENCH_AUTH_PORT: String(AUTH_PORT), BENCH_NOAUTH_PORT: String(NOAUTH_PORT), BENCH_USER_ID: userId },
-    execArgv: ["--import", "tsx"],
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : [])],
   });
   await new Promise<void>((resolve, reject) => {
     child.once("message", () => resolve());

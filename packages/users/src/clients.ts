@@ -63,22 +63,57 @@ export class RedisTimeoutError extends Error {
 
 const NOT_COMMANDS = new Set(["connect", "close", "destroy", "quit", "disconnect", "duplicate", "scanIterator"]);
 
-function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * Deadlines for in-flight commands, swept by one unref'd timer instead of a
+ * timer per command: the hot path pays a Set insert and delete, and a deadline
+ * fires up to one sweep interval late.
+ */
+function createDeadlines(ms: number) {
+  const sweepMs = Math.max(10, Math.min(100, Math.floor(ms / 5)));
+  const pending = new Set<{ due: number; reject: (error: Error) => void }>();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError(`redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const sweep = () => {
+    const now = Date.now();
+    for (const entry of pending) {
+      if (entry.due <= now) {
+        pending.delete(entry);
+        entry.reject(new RedisTimeoutError(`redis did not answer within ${ms} ms`));
+      }
+    }
+    if (pending.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  return function deadline<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { due: Date.now() + ms, reject };
+      pending.add(entry);
+      if (!timer) timer = setInterval(sweep, sweepMs).unref();
+      promise.then(
+        (value) => {
+          pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  };
 }
 
+type Deadline = ReturnType<typeof createDeadlines>;
+
 /** A MULTI builder whose exec() has a deadline; chained calls keep returning the wrapper. */
-function multiWithDeadline(builder: object, ms: number): object {
+function multiWithDeadline(builder: object, deadline: Deadline): object {
   const wrapper: object = new Proxy(builder, {
     get(target, key) {
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
       if (typeof key === "string" && key.startsWith("exec")) {
-        return (...args: unknown[]) => deadline(value.apply(target, args), ms);
+        return (...args: unknown[]) => deadline(value.apply(target, args));
       }
       return (...args: unknown[]) => {
         const result = value.apply(target, args);
@@ -97,6 +132,7 @@ function multiWithDeadline(builder: object, ms: number): object {
  * late reply still arrives in order and is simply dropped.
  */
 function withCommandDeadline(client: RedisClient, ms: number): RedisClient {
+  const deadline = createDeadlines(ms);
   return new Proxy(client, {
     get(target, key) {
       // Bound to the target: node-redis uses private fields, which a Proxy receiver cannot reach.
@@ -105,10 +141,10 @@ function withCommandDeadline(client: RedisClient, ms: number): RedisClient {
         return typeof value === "function" ? value.bind(target) : value;
       }
       if (key === "multi" || key === "MULTI")
-        return (...args: unknown[]) => multiWithDeadline(value.apply(target, args), ms);
+        return (...args: unknown[]) => multiWithDeadline(value.apply(target, args), deadline);
       return (...args: unknown[]) => {
         const result = value.apply(target, args);
-        return result instanceof Promise ? deadline(result, ms) : result;
+        return result instanceof Promise ? deadline(result) : result;
       };
     },
   });

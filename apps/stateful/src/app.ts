@@ -1,15 +1,13 @@
 import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
-import type { Authenticate, RedisClient, UserStore } from "@statelab/users";
-import { Router } from "express";
+import { type Authenticate, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import { type Request, Router } from "express";
 import session from "express-session";
 import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";
 import type { StatefulConfig } from "./config.js";
 import { createConnectionBinding } from "./connection-binding.js";
 import { rejectCrossSite } from "./csrf.js";
 import { authRoutes } from "./routes/auth.js";
-import { chatRoutes } from "./routes/chat.js";
 import type { RouteContext } from "./routes/context.js";
-import { meRoutes } from "./routes/me.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { createSessionCache } from "./session-cache.js";
 import { createMemorySessionIndex, createRedisSessionIndex } from "./session-index.js";
@@ -27,6 +25,15 @@ export interface StatefulDeps {
   logger: Logger;
   readiness?: Record<string, ReadinessCheck>;
   metrics?: Metrics;
+}
+
+/** GET /me's view of a cookie-session request. */
+export function describeSessionAuth(req: Request) {
+  const auth = req.auth as NonNullable<Request["auth"]>;
+  return {
+    userId: auth.userId,
+    auth: { kind: "session", source: auth.source, expiresAt: auth.expiresAt?.toISOString() ?? null },
+  };
 }
 
 /** The stateful backend: sessions in Redis (or process memory), users in Postgres. Never listens. */
@@ -69,10 +76,19 @@ export function createApp(deps: StatefulDeps) {
     authenticated: [crossSite, ...auth.authenticated],
     loadSession: auth.loadSession,
     rejectCrossSite: crossSite,
-    redis,
   };
   const routes = Router();
-  routes.use(authRoutes(ctx), sessionRoutes(ctx), meRoutes(ctx), chatRoutes(ctx));
+  routes.use(
+    authRoutes(ctx),
+    sessionRoutes(ctx),
+    userRoutes({
+      users: deps.users,
+      instanceId: config.instanceId,
+      authenticated: ctx.authenticated,
+      signupGuards: [crossSite],
+      describeAuth: describeSessionAuth,
+    }),
+  );
 
   return createHttpApp(
     {

@@ -31,4 +31,5 @@ export {
   type PasswordHasher,
   TEST_ONLY_PARAMS,
 } from "./passwords.js";
+export { type UserRoutesOptions, userRoutes } from "./routes.js";
 export { createPgUserStore, publicUser, type User, type UserPatch, type UserStore } from "./user-store.js";

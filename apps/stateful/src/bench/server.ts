@@ -13,12 +13,11 @@ import {
   createPgUserStore,
   createRedisClient,
   migrate,
+  userRoutes,
 } from "@statelab/users";
 import type express from "express";
-import { createApp } from "../app.js";
+import { createApp, describeSessionAuth } from "../app.js";
 import { loadStatefulConfig } from "../config.js";
-import type { RouteContext } from "../routes/context.js";
-import { meRoutes } from "../routes/me.js";
 
 const config = loadStatefulConfig({ ...process.env, PORT: process.env.BENCH_AUTH_PORT, LOG_REQUESTS: "false" });
 const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
@@ -37,10 +36,15 @@ const fixedUser: express.RequestHandler = (req, _res, next) => {
   req.auth = { userId: fixedUserId, handle: null, expiresAt: null, source: "session" };
   next();
 };
-const noAuthContext = { config, users, authenticated: [fixedUser] } as unknown as RouteContext;
+const noAuthRoutes = userRoutes({
+  users,
+  instanceId: config.instanceId,
+  authenticated: [fixedUser],
+  describeAuth: describeSessionAuth,
+});
 const noAuthApp = createHttpApp(
   { instanceId: config.instanceId, logger, readiness: {}, logRequests: false },
-  meRoutes(noAuthContext),
+  noAuthRoutes,
 );
 
 app.listen(config.port, "127.0.0.1");

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { methodNotAllowed, NotSupportedError, parseBody } from "@statelab/http";
-import { credentialsSchema, loginSchema, publicUser } from "@statelab/users";
+import { loginSchema, publicUser } from "@statelab/users";
 import { type Request, Router } from "express";
 import { clearSessionCookies, remainingTtlMs } from "../auth.js";
 import type { RouteContext } from "./context.js";
@@ -17,14 +17,6 @@ const forgetSession = (req: Request) => {
 export function authRoutes(ctx: RouteContext): Router {
   const { users, index, cache, binding, config, timeouts } = ctx;
   const router = Router();
-
-  router
-    .route("/auth/signup")
-    .post(ctx.rejectCrossSite, async (req, res) => {
-      const user = await users.create(parseBody(credentialsSchema, req));
-      res.status(201).json({ user: publicUser(user) });
-    })
-    .all(methodNotAllowed(["POST"]));
 
   router
     .route("/auth/login")

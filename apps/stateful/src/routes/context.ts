@@ -1,4 +1,4 @@
-import type { Authenticate, RedisClient, UserStore } from "@statelab/users";
+import type { Authenticate, UserStore } from "@statelab/users";
 import type { RequestHandler } from "express";
 import type { SessionTimeouts } from "../auth.js";
 import type { StatefulConfig } from "../config.js";
@@ -19,5 +19,4 @@ export interface RouteContext {
   authenticated: RequestHandler[];
   loadSession: RequestHandler;
   rejectCrossSite: RequestHandler;
-  redis: RedisClient | null;
 }

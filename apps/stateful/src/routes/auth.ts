@@ -15,7 +15,7 @@ const forgetSession = (req: Request) => {
 };
 
 export function authRoutes(ctx: RouteContext): Router {
-  const { users, index, cache, binding, config, timeouts } = ctx;
+  const { index, cache, binding, config, timeouts } = ctx;
   const router = Router();
 
   router

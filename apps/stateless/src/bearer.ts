@@ -1,0 +1,46 @@
+import { UnauthenticatedError } from "@statelab/http";
+import type { RequestHandler } from "express";
+import type { AccessClaims, AccessTokens } from "./tokens/access-token.js";
+import type { Revocation } from "./tokens/revocation.js";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified access token's claims (stateless backend). */
+      claims?: AccessClaims;
+    }
+  }
+}
+
+const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="statelab"' };
+
+/**
+ * `Authorization: Bearer <token>` → verified claims on req.claims, or 401 with
+ * a WWW-Authenticate challenge (RFC 6750). Nothing about the user is kept in
+ * the process: each request carries its proof.
+ */
+export function requireBearer(tokens: AccessTokens, revocation: Revocation): RequestHandler {
+  return async function requireBearer(req, _res, next) {
+    const header = req.headers.authorization;
+    if (!header)
+      return next(
+        new UnauthenticatedError("unauthenticated", {
+          message: "send Authorization: Bearer <token>",
+          headers: CHALLENGE,
+        }),
+      );
+    const match = /^Bearer ([^\s]+)$/i.exec(header);
+    if (!match) {
+      return next(
+        new UnauthenticatedError("token_invalid", {
+          message: "malformed Authorization header",
+          headers: { "WWW-Authenticate": 'Bearer realm="statelab", error="invalid_request"' },
+        }),
+      );
+    }
+    const claims = await tokens.verify(match[1] as string);
+    await revocation.check(claims);
+    req.claims = claims;
+    next();
+  };
+}

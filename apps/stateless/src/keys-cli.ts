@@ -1,0 +1,20 @@
+/**
+ * npm run keys -w apps/stateless -- list | rotate | retire <kid>
+ * Rotation: the new key signs from the next start of each instance; old kids
+ * keep verifying until retired (restart instances after each step).
+ */
+import { loadStatelessConfig } from "./config.js";
+import { listKeys, loadKeySet, retireKey, rotateKeys } from "./tokens/keys.js";
+
+const config = loadStatelessConfig();
+const [command, kid] = process.argv.slice(2);
+try {
+  if (command === "rotate") rotateKeys(config.keyDir, config.jwtAlg);
+  else if (command === "retire" && kid) retireKey(config.keyDir, kid);
+  else if (command === "list" || command === undefined) loadKeySet(config.keyDir, config.jwtAlg);
+  else throw new Error("usage: npm run keys -w apps/stateless -- list | rotate | retire <kid>");
+  console.table(listKeys(config.keyDir));
+} catch (error) {
+  console.error(`keys: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import { UnauthenticatedError } from "@statelab/http";
+import { errors, jwtVerify, SignJWT } from "jose";
+import type { KeySet } from "./keys.js";
+
+/** What an access token says, once verified. */
+export interface AccessClaims {
+  sub: string;
+  jti: string;
+  /** Seconds since the epoch. */
+  exp: number;
+  /** The user's token epoch at issue; logout-all raises it. */
+  ep: number;
+  /** The refresh family (device) this token belongs to. */
+  fid: string;
+}
+
+export interface AccessTokenOptions {
+  keys: KeySet;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+  clockToleranceSeconds: number;
+  /** Verified tokens remembered; 0 = verify every time. */
+  cacheSize: number;
+}
+
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+const MAX_TOKEN_BYTES = 4096;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Half the order of P-256: an ES256 signature with s above it is the malleable high-S twin. */
+const P256_HALF_ORDER = BigInt("0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+
+const invalid = (message: string, cause?: unknown) =>
+  new UnauthenticatedError("token_invalid", {
+    message,
+    cause,
+    headers: { "WWW-Authenticate": `Bearer realm="statelab", error="invalid_token", error_description="${message}"` },
+  });
+
+/** Each segment must be canonical base64url: jose on Node 20 accepts altered last characters, padding and spaces. */
+const isCanonical = (segment: string) => Buffer.from(segment, "base64url").toString("base64url") === segment;
+
+function parseHeader(segment: string): Record<string, unknown> {
+  try {
+    const header = JSON.parse(Buffer.from(segment, "base64url").toString("utf8")) as unknown;
+    if (header && typeof header === "object" && !Array.isArray(header)) return header as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw invalid("malformed token header");
+}
+
+/** Signs and verifies access tokens. Routes never import jose: every failure leaves here as a 401. */
+export function createAccessTokens(options: AccessTokenOptions) {
+  const { keys, issuer, audience } = options;
+  for (const [name, value] of Object.entries({ ttl: options.ttlSeconds, tolerance: options.clockToleranceSeconds })) {
+    if (!Number.isInteger(value) || value < 0)
+      throw new TypeError(`createAccessTokens: ${name} must be a non-negative integer`);
+  }
+  if (options.clockToleranceSeconds > 5)
+    throw new TypeError("createAccessTokens: clock tolerance above 5 s is refused");
+  const cache = new Map<string, AccessClaims>();
+
+  async function verifyUncached(token: string): Promise<AccessClaims> {
+    if (token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token)) throw invalid("not a compact JWS");
+    const [headerSegment, payloadSegment, signatureSegment] = token.split(".") as [string, string, string];
+    if (!isCanonical(headerSegment) || !isCanonical(payloadSegment) || !isCanonical(signatureSegment)) {
+      throw invalid("non-canonical base64url");
+    }
+    const header = parseHeader(headerSegment);
+    const kid = header.kid;
+    // The kid only selects from the in-memory set; jku, x5u, jwk and x5c are never looked at.
+    const verifier = typeof kid === "string" ? keys.verifier(kid) : undefined;
+    if (!verifier) throw invalid("unknown key id");
+    if (header.alg !== verifier.alg) throw invalid("algorithm not allowed for this key");
+    if (verifier.alg === "ES256") {
+      const signature = Buffer.from(signatureSegment, "base64url");
+      if (signature.length !== 64 || BigInt(`0x${signature.subarray(32).toString("hex")}`) > P256_HALF_ORDER) {
+        throw invalid("non-canonical ES256 signature");
+      }
+    }
+    try {
+      const { payload } = await jwtVerify(token, verifier.key, {
+        algorithms: [verifier.alg],
+        issuer,
+        audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ["exp", "iat", "nbf", "sub", "jti"],
+        maxTokenAge: options.ttlSeconds + options.clockToleranceSeconds,
+        clockTolerance: options.clockToleranceSeconds,
+      });
+      if (typeof payload.ep !== "number" || typeof payload.fid !== "string") throw invalid("missing claims");
+      return {
+        sub: payload.sub as string,
+        jti: payload.jti as string,
+        exp: payload.exp as number,
+        ep: payload.ep,
+        fid: payload.fid,
+      };
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) throw error;
+      if (error instanceof errors.JWTExpired) {
+        throw new UnauthenticatedError("token_expired", {
+          message: "the access token expired; refresh it",
+          cause: error,
+          headers: {
+            "WWW-Authenticate": 'Bearer realm="statelab", error="invalid_token", error_description="expired"',
+          },
+        });
+      }
+      // Every other jose error, TypeError included (HS256 with a public key), is a 401, never a 500.
+      throw invalid("signature or claims rejected", error);
+    }
+  }
+
+  return {
+    async sign(claims: { sub: string; ep: number; fid: string }): Promise<{ token: string; claims: AccessClaims }> {
+      const now = Math.floor(Date.now() / 1000);
+      const jti = randomUUID();
+      const exp = now + options.ttlSeconds;
+      const token = await new SignJWT({ ep: claims.ep, fid: claims.fid })
+        .setProtectedHeader({ alg: keys.signer.alg, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(claims.sub)
+        .setJti(jti)
+        .setIssuedAt(now)
+        .setNotBefore(now)
+        .setExpirationTime(exp)
+        .sign(keys.signer.key);
+      return { token, claims: { ...claims, jti, exp } };
+    },
+
+    /**
+     * Verifies a token, or returns what a previous verification of the exact
+     * same bytes found. A cached token is still checked for expiry here, and for
+     * revocation by the caller, on every use.
+     */
+    async verify(token: string): Promise<AccessClaims> {
+      const cached = options.cacheSize > 0 ? cache.get(token) : undefined;
+      if (cached) {
+        if (cached.exp + options.clockToleranceSeconds > Date.now() / 1000) return cached;
+        cache.delete(token);
+        return verifyUncached(token);
+      }
+      const claims = await verifyUncached(token);
+      if (options.cacheSize > 0) {
+        if (cache.size >= options.cacheSize) cache.delete(cache.keys().next().value as string);
+        cache.set(token, claims);
+      }
+      return claims;
+    },
+  };
+}
+
+export type AccessTokens = ReturnType<typeof createAccessTokens>;

@@ -1,0 +1,201 @@
+import { createHash, randomBytes } from "node:crypto";
+import { ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
+import { isConnectionError, type Migration } from "@statelab/users";
+import type pg from "pg";
+
+/** This app's tables, migrated under the "stateless" namespace. */
+export const STATELESS_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: "refresh tokens and token epochs",
+    sql: `
+      CREATE TABLE refresh_families (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz NOT NULL DEFAULT now(),
+        absolute_expires_at timestamptz NOT NULL,
+        user_agent text NOT NULL DEFAULT '',
+        revoked_at timestamptz,
+        revoked_reason text
+      );
+      CREATE INDEX refresh_families_live ON refresh_families (user_id) WHERE revoked_at IS NULL;
+      -- Only a hash of each refresh token is stored: a database dump gives away no live token.
+      CREATE TABLE refresh_tokens (
+        token_hash bytea PRIMARY KEY,
+        family_id uuid NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+      CREATE TABLE token_epochs (
+        user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        epoch integer NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
+
+const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const hashOf = (token: string) => createHash("sha256").update(token).digest();
+const newToken = () => randomBytes(32).toString("base64url");
+
+export interface Family {
+  handle: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  userAgent: string;
+}
+
+export interface Rotated {
+  userId: string;
+  familyId: string;
+  refreshToken: string;
+}
+
+const refreshError = (code: "token_invalid" | "token_expired", message: string) =>
+  new UnauthenticatedError(code, { message });
+
+/** A spent refresh token came back: its family (device) is now revoked. */
+export class RefreshReusedError extends UnauthenticatedError {
+  constructor(readonly familyId: string) {
+    super("refresh_reused", { message: "refresh token reused: this device was logged out" });
+  }
+}
+
+type Outcome = { rotated: Rotated } | { error: UnauthenticatedError };
+
+/**
+ * Opaque refresh tokens (256 random bits) in families, one family per login
+ * (a device). Each use rotates: the old token is spent, a new one issued.
+ * Presenting a spent token means it was copied: the whole family is revoked.
+ */
+export function createRefreshStore(options: { pool: pg.Pool; ttlSeconds: number; absoluteTtlSeconds: number }) {
+  const { pool } = options;
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw new ServiceUnavailableError("db_unavailable", error);
+    }
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release(isConnectionError(error));
+      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+      throw error;
+    }
+  }
+
+  const insertToken = async (client: pg.PoolClient, familyId: string) => {
+    const token = newToken();
+    await client.query(
+      `INSERT INTO refresh_tokens (token_hash, family_id, expires_at)
+       SELECT $1, id, LEAST(now() + make_interval(secs => $3), absolute_expires_at) FROM refresh_families WHERE id = $2`,
+      [hashOf(token), familyId, options.ttlSeconds],
+    );
+    return token;
+  };
+
+  return {
+    /** A new family (login on a new device) with its first refresh token. */
+    start: (userId: string, userAgent: string): Promise<Rotated> =>
+      transaction(async (client) => {
+        const { rows } = await client.query<{ id: string }>(
+          `INSERT INTO refresh_families (user_id, absolute_expires_at, user_agent)
+           VALUES ($1, now() + make_interval(secs => $2), $3) RETURNING id`,
+          [userId, options.absoluteTtlSeconds, userAgent.slice(0, 200)],
+        );
+        const familyId = (rows[0] as { id: string }).id;
+        return { userId, familyId, refreshToken: await insertToken(client, familyId) };
+      }),
+
+    /**
+     * Spends a refresh token and issues the next. Exactly one of two concurrent
+     * uses wins: the conditional UPDATE takes the row lock and the loser finds
+     * `used_at` set. A second use of a spent token revokes the family (theft).
+     */
+    async rotate(token: string): Promise<Rotated> {
+      if (!TOKEN_FORMAT.test(token)) throw refreshError("token_invalid", "not a refresh token");
+      const outcome = await transaction<Outcome>(async (client) => {
+        const spent = await client.query<{ family_id: string; user_id: string; expired: boolean; revoked: boolean }>(
+          `UPDATE refresh_tokens t SET used_at = now()
+           FROM refresh_families f
+           WHERE t.token_hash = $1 AND t.used_at IS NULL AND f.id = t.family_id
+           RETURNING t.family_id, f.user_id, (t.expires_at <= now() OR f.absolute_expires_at <= now()) AS expired,
+                     f.revoked_at IS NOT NULL AS revoked`,
+          [hashOf(token)],
+        );
+        const row = spent.rows[0];
+        if (row) {
+          if (row.revoked) return { error: refreshError("token_invalid", "this device was logged out") };
+          if (row.expired) return { error: refreshError("token_expired", "the refresh token expired; log in again") };
+          await client.query("UPDATE refresh_families SET last_used_at = now() WHERE id = $1", [row.family_id]);
+          return {
+            rotated: {
+              userId: row.user_id,
+              familyId: row.family_id,
+              refreshToken: await insertToken(client, row.family_id),
+            },
+          };
+        }
+        const reused = await client.query<{ family_id: string }>(
+          `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, now()), revoked_reason = COALESCE(revoked_reason, 'reuse')
+           WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) RETURNING id AS family_id`,
+          [hashOf(token)],
+        );
+        if (reused.rows[0]) return { error: new RefreshReusedError(reused.rows[0].family_id) };
+        return { error: refreshError("token_invalid", "unknown refresh token") };
+      });
+      if ("error" in outcome) throw outcome.error;
+      return outcome.rotated;
+    },
+
+    /** Ends one family (a device); false when the user has no such live family. */
+    async revoke(userId: string, familyId: string, reason = "logout"): Promise<boolean> {
+      if (!UUID.test(familyId)) return false;
+      const { rowCount } = await pool.query(
+        "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        [familyId, userId, reason],
+      );
+      return (rowCount ?? 0) > 0;
+    },
+
+    /** Ends every family of the user; returns their ids. */
+    async revokeAll(userId: string): Promise<string[]> {
+      const { rows } = await pool.query<{ id: string }>(
+        "UPDATE refresh_families SET revoked_at = now(), revoked_reason = 'logout-all' WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
+        [userId],
+      );
+      return rows.map((r) => r.id);
+    },
+
+    /** The user's live families: not revoked, inside the absolute and the idle lifetime. */
+    async list(userId: string): Promise<Family[]> {
+      const { rows } = await pool.query<{ id: string; created_at: Date; last_used_at: Date; user_agent: string }>(
+        `SELECT id, created_at, last_used_at, user_agent FROM refresh_families
+         WHERE user_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now()
+           AND last_used_at > now() - make_interval(secs => $2)
+         ORDER BY created_at`,
+        [userId, options.ttlSeconds],
+      );
+      return rows.map((r) => ({
+        handle: r.id,
+        createdAt: r.created_at,
+        lastSeenAt: r.last_used_at,
+        userAgent: r.user_agent,
+      }));
+    },
+  };
+}
+
+export type RefreshStore = ReturnType<typeof createRefreshStore>;

@@ -1,0 +1,107 @@
+import { type Logger, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
+import { isConnectionError, type RedisClient } from "@statelab/users";
+import type pg from "pg";
+import type { AccessClaims } from "./access-token.js";
+
+export interface RevocationOptions {
+  mode: "denylist" | "none";
+  redis: RedisClient;
+  pool: pg.Pool;
+  prefix: string;
+  accessTtlSeconds: number;
+  clockToleranceSeconds: number;
+  /** Denylist unreachable: accept (true) or 503 (false). */
+  failOpen: boolean;
+  logger: Logger;
+}
+
+const revoked = (message: string) =>
+  new UnauthenticatedError("token_invalid", {
+    message,
+    headers: { "WWW-Authenticate": `Bearer realm="statelab", error="invalid_token", error_description="${message}"` },
+  });
+
+/**
+ * What makes an access token die before its exp (REVOCATION=denylist): its
+ * jti, its device (refresh family) or the user's token epoch, all as soft
+ * state in Redis that expires with the tokens it can affect. One MGET per
+ * request. REVOCATION=none checks nothing: a logged-out access token works
+ * until it expires, which the lab measures.
+ */
+export function createRevocation(options: RevocationOptions) {
+  const { redis, pool, prefix, mode } = options;
+  const ttlMs = (options.accessTtlSeconds + options.clockToleranceSeconds) * 1000;
+  const denyKey = (jti: string) => `${prefix}deny:jti:${jti}`;
+  const familyKey = (fid: string) => `${prefix}deny:fid:${fid}`;
+  const epochKey = (sub: string) => `${prefix}epoch:${sub}`;
+
+  async function epochFromDb(userId: string): Promise<number> {
+    const { rows } = await pool.query<{ epoch: number }>("SELECT epoch FROM token_epochs WHERE user_id = $1", [userId]);
+    return rows[0]?.epoch ?? 0;
+  }
+
+  return {
+    mode,
+
+    /** Throws 401 when the token was revoked; 503 (or passes, when failing open) when Redis cannot say. */
+    async check(claims: AccessClaims): Promise<void> {
+      if (mode === "none") return;
+      let values: (string | null)[];
+      try {
+        values = await redis.mGet([denyKey(claims.jti), familyKey(claims.fid), epochKey(claims.sub)]);
+      } catch (error) {
+        if (options.failOpen) {
+          options.logger.warn({ err: error }, "denylist unreachable: failing open (DENYLIST_FAIL_OPEN)");
+          return;
+        }
+        throw new ServiceUnavailableError("store_unavailable", error);
+      }
+      const [denied, familyDenied, cachedEpoch] = values;
+      if (denied) throw revoked("revoked");
+      if (familyDenied) throw revoked("this device was logged out");
+      let epoch = cachedEpoch === null || cachedEpoch === undefined ? null : Number(cachedEpoch);
+      if (epoch === null) {
+        try {
+          epoch = await epochFromDb(claims.sub);
+        } catch (error) {
+          if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+          throw error;
+        }
+        await redis
+          .set(epochKey(claims.sub), String(epoch), { expiration: { type: "PX", value: ttlMs } })
+          .catch(() => {});
+      }
+      if (claims.ep < epoch) throw revoked("logged out everywhere");
+    },
+
+    /** The user's current epoch, for new tokens. */
+    currentEpoch: epochFromDb,
+
+    /** Denylists one token until it would have expired anyway. */
+    async denyToken(claims: AccessClaims): Promise<void> {
+      if (mode === "none") return;
+      const remainingMs = claims.exp * 1000 - Date.now() + options.clockToleranceSeconds * 1000;
+      if (remainingMs > 0)
+        await redis.set(denyKey(claims.jti), "1", { expiration: { type: "PX", value: remainingMs } });
+    },
+
+    /** Denylists every access token of one device for the longest an access token can live. */
+    async denyFamily(fid: string): Promise<void> {
+      if (mode === "none") return;
+      await redis.set(familyKey(fid), "1", { expiration: { type: "PX", value: ttlMs } });
+    },
+
+    /** logout-all: every token issued before now stops working (write-through to Redis). */
+    async raiseEpoch(userId: string): Promise<void> {
+      const { rows } = await pool.query<{ epoch: number }>(
+        `INSERT INTO token_epochs (user_id, epoch) VALUES ($1, 1)
+         ON CONFLICT (user_id) DO UPDATE SET epoch = token_epochs.epoch + 1 RETURNING epoch`,
+        [userId],
+      );
+      if (mode === "none") return;
+      await redis.set(epochKey(userId), String(rows[0]?.epoch ?? 1), { expiration: { type: "PX", value: ttlMs } });
+    },
+  };
+}
+
+export type Revocation = ReturnType<typeof createRevocation>;

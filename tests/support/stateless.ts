@@ -1,0 +1,52 @@
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  createApp,
+  loadKeySet,
+  loadStatelessConfig,
+  STATELESS_MIGRATIONS,
+  type StatelessConfig,
+} from "@statelab/stateless";
+import { createAuthenticator, createLoginThrottle, migrate } from "@statelab/users";
+import { inject } from "vitest";
+import { silentLogger, testRedis, testUserStore, uniquePrefix } from "./index.js";
+
+/** A key directory of its own, so tests never touch the lab's keys. */
+export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
+
+/**
+ * A stateless app on the shared test Postgres and Redis with its own key prefix
+ * and (unless given) its own key dir. `env` takes the real server's variables.
+ */
+export async function statelessTestApp(env: Record<string, string> = {}) {
+  const redis = await testRedis();
+  const { users, pool } = await testUserStore();
+  await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+  const config: StatelessConfig = loadStatelessConfig({
+    DATABASE_URL: inject("databaseUrl"),
+    REDIS_URL: inject("redisUrl"),
+    REDIS_PREFIX: uniquePrefix("sl"),
+    INSTANCE_ID: "stateless-test",
+    KEY_DIR: tempKeyDir(),
+    LOG_REQUESTS: "false",
+    ...env,
+  });
+  const keys = loadKeySet(config.keyDir, config.jwtAlg);
+  const throttle = createLoginThrottle({
+    redis,
+    keyPrefix: config.redisPrefix,
+    maxFailuresPerUser: config.loginMaxFailures,
+  });
+  const app = createApp({
+    config,
+    users,
+    authenticate: createAuthenticator({ users, throttle }),
+    pool,
+    redis,
+    keys,
+    logger: silentLogger,
+    readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
+  });
+  return { app, config, redis, users, pool, keys };
+}

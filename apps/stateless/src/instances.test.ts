@@ -1,0 +1,99 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { projectRoot } from "@statelab/infra";
+import request from "supertest";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { uniquePrefix } from "../../../tests/support/index.js";
+import { type RunningInstance, startInstance } from "../../../tests/support/processes.js";
+import { tempKeyDir } from "../../../tests/support/stateless.js";
+import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
+
+// Real processes on ports of this file's own (4721x), sharing the test Postgres and Redis.
+const instances: RunningInstance[] = [];
+afterAll(async () => {
+  await Promise.all(instances.map((i) => i.stop()));
+});
+
+async function pair(first: number, env: Record<string, string>) {
+  const started = await Promise.all(
+    [first, first + 1].map((port) =>
+      startInstance("stateless", {
+        PORT: String(port),
+        INSTANCE_ID: `sl-${port}`,
+        DATABASE_URL: inject("databaseUrl"),
+        REDIS_URL: inject("redisUrl"),
+        LOG_REQUESTS: "false",
+        ...env,
+      }),
+    ),
+  );
+  instances.push(...started);
+  return started as [RunningInstance, RunningInstance];
+}
+
+describe("two running instances", () => {
+  it("sharing KEY_DIR (created once by whichever started first): a token from one works on the other", async () => {
+    const [a, b] = await pair(47211, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("rr") });
+    const s = await statelessLogin(a.url);
+    const res = await request(b.url).get("/me").set(bearer(s.accessToken)).expect(200);
+    expect(res.headers["x-instance-id"]).toBe("sl-47212");
+    // A logout on one instance is seen by the other (the denylist is shared).
+    await request(b.url).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    expect((await request(a.url).get("/me").set(bearer(s.accessToken))).status).toBe(401);
+  }, 60_000);
+
+  it("with keys made per process, round-robin breaks: the other instance rejects the token", async () => {
+    const [a, b] = await pair(47213, { REDIS_PREFIX: uniquePrefix("split") });
+    // Not the same KEY_DIR: each made its own key, as a per-process key would.
+    instances.splice(instances.indexOf(b), 1);
+    await b.stop();
+    const [c] = await Promise.all([
+      startInstance("stateless", {
+        PORT: "47215",
+        DATABASE_URL: inject("databaseUrl"),
+        REDIS_URL: inject("redisUrl"),
+        KEY_DIR: tempKeyDir(),
+        LOG_REQUESTS: "false",
+      }),
+    ]);
+    instances.push(c as RunningInstance);
+    const s = await statelessLogin(a.url);
+    await request(a.url).get("/me").set(bearer(s.accessToken)).expect(200);
+    expect(
+      (
+        await request((c as RunningInstance).url)
+          .get("/me")
+          .set(bearer(s.accessToken))
+      ).status,
+    ).toBe(401);
+  }, 60_000);
+
+  it("two concurrent refreshes with one token on two instances → exactly one wins", async () => {
+    const [a, b] = await pair(47216, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("race") });
+    for (let round = 0; round < 5; round++) {
+      const s = await statelessLogin(a.url);
+      const results = await Promise.all(
+        [a, b].map((instance) => request(instance.url).post("/auth/refresh").send({ refreshToken: s.refreshToken })),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    }
+  }, 60_000);
+});
+
+describe("main.ts", () => {
+  it("a bad env value exits 1 with one line naming every bad variable", () => {
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "apps/stateless/src/main.ts")],
+      {
+        env: { PATH: process.env.PATH ?? "", JWT_ALG: "HS256", ACCESS_TTL: "-1", REVOCATION: "sometimes" },
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^stateless: invalid configuration: .*JWT_ALG.*ACCESS_TTL.*REVOCATION/);
+  });
+});

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type Service, startRedis } from "@statelab/infra";
+import {
+  createAuthenticator,
+  createLoginThrottle,
+  createRedisClient,
+  migrate,
+  type RedisClient,
+} from "@statelab/users";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
+import { statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
+import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
+import { createApp } from "./app.js";
+import { loadStatelessConfig } from "./config.js";
+import { loadKeySet } from "./tokens/keys.js";
+import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
+
+const me = (app: Parameters<typeof request>[0], token: string) => request(app).get("/me").set(bearer(token));
+
+describe("REVOCATION=denylist (J6)", () => {
+  it("after logout the access token → 401 at once; its jti is in Redis with TTL = its remaining life", async () => {
+    const h = await statelessTestApp();
+    const s = await statelessLogin(h.app);
+    await me(h.app, s.accessToken).expect(200);
+    await request(h.app).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    const res = await me(h.app, s.accessToken);
+    expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 401, code: "token_invalid" });
+    const jti = JSON.parse(Buffer.from(s.accessToken.split(".")[1] as string, "base64url").toString()).jti;
+    const ttl = await h.redis.pTTL(`${h.config.redisPrefix}deny:jti:${jti}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual((h.config.accessTtlSeconds + h.config.clockToleranceSeconds) * 1000);
+  });
+
+  it("logout-all raises the epoch: every access token of the user → 401, a new login works", async () => {
+    const h = await statelessTestApp();
+    const a = await statelessLogin(h.app);
+    const b = await statelessLogin(h.app, a.credentials);
+    await request(h.app).post("/auth/logout-all").set(bearer(a.accessToken)).expect(204);
+    expect((await me(h.app, a.accessToken)).status).toBe(401);
+    expect((await me(h.app, b.accessToken)).status).toBe(401);
+    const again = await statelessLogin(h.app, a.credentials);
+    await me(h.app, again.accessToken).expect(200);
+  });
+
+  it("the epoch survives losing its Redis cache (read back from Postgres)", async () => {
+    const h = await statelessTestApp();
+    const a = await statelessLogin(h.app);
+    await request(h.app).post("/auth/logout-all").set(bearer(a.accessToken)).expect(204);
+    await h.redis.del(`${h.config.redisPrefix}epoch:${a.userId}`);
+    expect((await me(h.app, a.accessToken)).status).toBe(401);
+  });
+
+  it("ending another device by handle kills its access token at once", async () => {
+    const h = await statelessTestApp();
+    const a = await statelessLogin(h.app);
+    const b = await statelessLogin(h.app, a.credentials);
+    const list = (await request(h.app).get("/auth/sessions").set(bearer(a.accessToken)).expect(200)).body.sessions;
+    const other = list.find((s: { current: boolean }) => !s.current);
+    await request(h.app).delete(`/auth/sessions/${other.handle}`).set(bearer(a.accessToken)).expect(204);
+    expect((await me(h.app, b.accessToken)).status).toBe(401);
+    await me(h.app, a.accessToken).expect(200);
+  });
+
+  it("a verified-token cache never outlives revocation: a cached token is refused right after logout", async () => {
+    const h = await statelessTestApp({ VERIFY_CACHE_SIZE: "100" });
+    const s = await statelessLogin(h.app);
+    for (let i = 0; i < 3; i++) await me(h.app, s.accessToken).expect(200);
+    await request(h.app).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    expect((await me(h.app, s.accessToken)).status).toBe(401);
+  });
+
+  it("a cached token still expires on time", async () => {
+    const h = await statelessTestApp({ ACCESS_TTL: "1", CLOCK_TOLERANCE: "0" });
+    const s = await statelessLogin(h.app);
+    await me(h.app, s.accessToken).expect(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await me(h.app, s.accessToken);
+    expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 401, code: "token_expired" });
+  });
+});
+
+describe("REVOCATION=none (truly stateless)", () => {
+  it("a logged-out access token keeps working until it expires; the refresh token dies at once", async () => {
+    const h = await statelessTestApp({ REVOCATION: "none" });
+    const s = await statelessLogin(h.app);
+    await request(h.app).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    await me(h.app, s.accessToken).expect(200);
+    expect((await request(h.app).post("/auth/refresh").send({ refreshToken: s.refreshToken })).status).toBe(401);
+  });
+});
+
+describe("Redis down", () => {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), "statelab-sl-outage-"));
+  const PORT = 63851;
+  let redisServer: Service;
+  let client: RedisClient;
+  const apps: Record<string, ReturnType<typeof createApp>> = {};
+
+  beforeAll(async () => {
+    redisServer = await startRedis({ stateDir, port: PORT, log: () => {} });
+    client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
+    await client.connect();
+    const { users, pool } = await testUserStore();
+    await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+    const keyDir = tempKeyDir();
+    const prefix = uniquePrefix("sl-down");
+    for (const [name, env] of Object.entries({
+      closed: {},
+      open: { DENYLIST_FAIL_OPEN: "true" },
+      none: { REVOCATION: "none" },
+    })) {
+      const config = loadStatelessConfig({
+        DATABASE_URL: inject("databaseUrl"),
+        REDIS_URL: redisServer.url,
+        REDIS_PREFIX: prefix,
+        KEY_DIR: keyDir,
+        LOG_REQUESTS: "false",
+        ...env,
+      });
+      const throttle = createLoginThrottle({ redis: client, keyPrefix: prefix });
+      apps[name] = createApp({
+        config,
+        users,
+        authenticate: createAuthenticator({ users, throttle }),
+        pool,
+        redis: client,
+        keys: loadKeySet(keyDir, "EdDSA"),
+        logger: silentLogger,
+      });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.destroy();
+    await redisServer?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("denylist fails closed (503) by default, open by flag; REVOCATION=none keeps /me working", async () => {
+    const app = (name: string) => apps[name] as ReturnType<typeof createApp>;
+    const s = await statelessLogin(app("closed"));
+    await redisServer.stop();
+    const closed = await me(app("closed"), s.accessToken);
+    expect({ status: closed.status, code: closed.body.error.code }).toEqual({ status: 503, code: "store_unavailable" });
+    await me(app("open"), s.accessToken).expect(200);
+    await me(app("none"), s.accessToken).expect(200);
+    // Logins need the throttle's counters: 503, never an unthrottled login.
+    expect((await request(app("none")).post("/auth/login").send(s.credentials)).status).toBe(503);
+    redisServer = await startRedis({ stateDir, port: PORT, log: () => {} });
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await me(app("closed"), s.accessToken)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(200);
+  }, 30_000);
+});

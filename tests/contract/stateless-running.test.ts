@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
+import { uniqueName, uniquePrefix } from "../support/index.js";
+import { type RunningInstance, startInstance } from "../support/processes.js";
+import { tempKeyDir } from "../support/stateless.js";
+import { bearerClient } from "./bearer-client.js";
+import { defineContractSuite } from "./suite.js";
+
+// Two real stateless processes sharing keys and Redis behind the built-in
+// round-robin proxy. Ports 4722x are this file's.
+let instances: RunningInstance[] = [];
+let proxy: RunningProxy;
+
+beforeAll(async () => {
+  const shared = { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("sl-running") };
+  instances = await Promise.all(
+    [47221, 47222].map((port) =>
+      startInstance("stateless", {
+        PORT: String(port),
+        INSTANCE_ID: `sl-${port}`,
+        DATABASE_URL: inject("databaseUrl"),
+        REDIS_URL: inject("redisUrl"),
+        LOG_REQUESTS: "false",
+        ...shared,
+      }),
+    ),
+  );
+  proxy = await listenProxy({
+    backends: instances.map((instance, i) => ({ id: `t${i + 1}`, url: instance.url })),
+    strategy: "round-robin",
+    healthIntervalMs: 500,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all(instances.map((instance) => instance.stop()));
+});
+
+defineContractSuite({
+  name: "stateless, running instance by URL",
+  target: () => instances[0]?.url as string,
+  client: bearerClient,
+});
+defineContractSuite({
+  name: "stateless, two instances behind the round-robin proxy",
+  target: () => proxy.url,
+  client: bearerClient,
+});
+
+describe("stateless behind the round-robin proxy", () => {
+  it("one token is accepted by both instances in turn (nothing about the user is in either process)", async () => {
+    const credentials = { username: uniqueName("rr"), password: "contract-pass-1" };
+    await bearerClient(proxy.url).signup(credentials).expect(201);
+    const agent = await bearerClient(proxy.url).login(credentials);
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
+    expect([...served].sort()).toEqual(["sl-47221", "sl-47222"]);
+  });
+});

@@ -226,6 +226,15 @@ describe("encoding (J5)", () => {
 });
 
 describe("ES256", () => {
+  it("every token the server issues verifies (it signs low-S; WebCrypto alone gives high S half the time)", async () => {
+    const credentials = { username: uniqueName("es"), password: "attack-pass-1" };
+    await request(es.app).post("/auth/signup").send(credentials).expect(201);
+    for (let i = 0; i < 40; i++) {
+      const login = await request(es.app).post("/auth/login").send(credentials).expect(200);
+      await me(login.body.accessToken, es).expect(200);
+    }
+  });
+
   it("its own tokens verify; the high-S twin of a signature → 401", async () => {
     const credentials = { username: uniqueName("es"), password: "attack-pass-1" };
     await request(es.app).post("/auth/signup").send(credentials).expect(201);

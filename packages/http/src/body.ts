@@ -22,8 +22,7 @@ export function jsonBody(options: { limitBytes: number }): RequestHandler[] {
     const type = req.headers["content-type"];
     if (!type || !req.is("application/json")) return next(new UnsupportedMediaTypeError());
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== "utf-8" && charset !== "utf8")
-      return next(new UnsupportedMediaTypeError());
+    if (charset !== undefined && charset !== "utf-8") return next(new UnsupportedMediaTypeError());
     next();
   };
   const parse = express.json({

@@ -25,6 +25,9 @@ export const env = {
       .transform((value) => ["1", "true", "yes", "on"].includes(value)),
 };
 
+/** Variables whose values are never printed: secrets, and URLs that may embed a password. */
+const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY|URL/;
+
 /**
  * Parses the env vars named by `shape` once. Empty strings count as unset.
  * Throws one ConfigError naming every bad variable; returns a frozen object.
@@ -42,7 +45,9 @@ export function loadConfig<S extends z.ZodRawShape>(
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? "?");
-      return `${name}=${JSON.stringify(source[name] ?? "")}: ${issue.message}`;
+      // Echo the value to help a typo, except where it may carry a credential.
+      const shown = SECRET_NAME.test(name) ? "(hidden)" : JSON.stringify(source[name] ?? "");
+      return `${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }

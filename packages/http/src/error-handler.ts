@@ -31,6 +31,10 @@ function fromBodyParser(error: { type?: unknown; status?: unknown; limit?: unkno
 
 export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
+  // Express's router marks an undecodable path parameter (`/items/%ZZ`) as a URIError with status 400.
+  if (error instanceof URIError && (error as { status?: unknown }).status === 400) {
+    return new ValidationError("the URL could not be decoded");
+  }
   if (error && typeof error === "object" && "type" in error) return fromBodyParser(error);
   return null;
 }

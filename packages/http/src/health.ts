@@ -8,7 +8,10 @@ function withTimeout(check: ReadinessCheck, timeoutMs: number): Promise<unknown>
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
+  // A check that throws instead of rejecting is a failed check too, and the race must
+  // still run, or the timer's rejection goes unhandled (which ends the process).
+  const answer = new Promise((resolve) => resolve(check()));
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -27,7 +30,10 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs =
     );
     const report: Record<string, string> = {};
     results.forEach((result, i) => {
-      report[names[i] as string] = result.status === "fulfilled" ? "ok" : `down: ${(result.reason as Error).message}`;
+      report[names[i] as string] =
+        result.status === "fulfilled"
+          ? "ok"
+          : `down: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`;
     });
     const failed = names.filter((name) => report[name] !== "ok");
     if (failed.length === 0) {

@@ -45,9 +45,24 @@ export function serve(app: Express, options: ServeOptions): Promise<RunningServe
     );
   });
 
+  // Node leaves a keep-alive connection open after the response that was in flight at close(),
+  // so close() would wait for the timeout and then cut it: once closing, answer Connection: close.
+  let isClosing = false;
+  const inFlight = new Set<http.ServerResponse>();
+  server.prependListener("request", (_req, res) => {
+    if (isClosing) res.setHeader("Connection", "close");
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+  });
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      isClosing = true;
+      for (const res of inFlight) {
+        if (!res.headersSent) res.setHeader("Connection", "close");
+        else res.once("finish", () => server.closeIdleConnections());
+      }
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
@@ -64,7 +79,9 @@ export function serve(app: Express, options: ServeOptions): Promise<RunningServe
       server.off("error", reject);
       const { port, address } = server.address() as AddressInfo;
       options.logger.info({ port, address }, "listening");
-      resolve({ server, port, url: `http://${address}:${port}`, close });
+      // An IPv6 address needs brackets in a URL (http://[::1]:4101).
+      const hostname = address.includes(":") ? `[${address}]` : address;
+      resolve({ server, port, url: `http://${hostname}:${port}`, close });
     });
   });
 }

@@ -49,5 +49,6 @@ const noAuthApp = createHttpApp(
 
 app.listen(config.port, "127.0.0.1");
 noAuthApp.listen(noAuthPort, "127.0.0.1", () => process.send?.("ready"));
-// A clean exit on SIGTERM, so --cpu-prof (BENCH_PROFILE=1) can write its profile.
+// A clean exit on SIGTERM (so --cpu-prof, BENCH_PROFILE=1, can write its profile), and with the bench that forked it.
 process.once("SIGTERM", () => process.exit(0));
+process.once("disconnect", () => process.exit(0));

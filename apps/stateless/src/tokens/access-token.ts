@@ -28,8 +28,23 @@ export interface AccessTokenOptions {
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 const MAX_TOKEN_BYTES = 4096;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-/** Half the order of P-256: an ES256 signature with s above it is the malleable high-S twin. */
-const P256_HALF_ORDER = BigInt("0x7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+/** The order of P-256, and half of it: an ES256 signature with s above the half is the malleable high-S twin. */
+const P256_ORDER = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const P256_HALF_ORDER = P256_ORDER >> 1n;
+
+/**
+ * WebCrypto's ECDSA signs with high S half the time; (r, n - s) is the same
+ * signature's canonical twin. Issuing only low-S lets verification refuse the
+ * other twin, so one token has exactly one byte form.
+ */
+function toLowS(token: string): string {
+  const dot = token.lastIndexOf(".");
+  const signature = Buffer.from(token.slice(dot + 1), "base64url");
+  const s = BigInt(`0x${signature.subarray(32).toString("hex")}`);
+  if (s <= P256_HALF_ORDER) return token;
+  const low = Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex");
+  return `${token.slice(0, dot + 1)}${Buffer.concat([signature.subarray(0, 32), low]).toString("base64url")}`;
+}
 
 const invalid = (message: string, cause?: unknown) =>
   new UnauthenticatedError("token_invalid", {
@@ -119,7 +134,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
       const now = Math.floor(Date.now() / 1000);
       const jti = randomUUID();
       const exp = now + options.ttlSeconds;
-      const token = await new SignJWT({ ep: claims.ep, fid: claims.fid })
+      const signed = await new SignJWT({ ep: claims.ep, fid: claims.fid })
         .setProtectedHeader({ alg: keys.signer.alg, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -129,7 +144,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
         .setNotBefore(now)
         .setExpirationTime(exp)
         .sign(keys.signer.key);
-      return { token, claims: { ...claims, jti, exp } };
+      return { token: keys.signer.alg === "ES256" ? toLowS(signed) : signed, claims: { ...claims, jti, exp } };
     },
 
     /**

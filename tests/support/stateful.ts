@@ -1,7 +1,7 @@
 import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
-import { createAuthenticator, createLoginThrottle } from "@statelab/users";
+import { createAccounts } from "@statelab/users";
 import { inject } from "vitest";
-import { silentLogger, testRedis, testUserStore, uniquePrefix } from "./index.js";
+import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
@@ -11,7 +11,7 @@ export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
  */
 export async function statefulTestApp(env: Record<string, string> = {}) {
   const redis = await testRedis();
-  const { users, pool } = await testUserStore();
+  const pool = await testPool();
   const config: StatefulConfig = loadStatefulConfig({
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: inject("redisUrl"),
@@ -20,15 +20,17 @@ export async function statefulTestApp(env: Record<string, string> = {}) {
     LOG_REQUESTS: "false",
     ...env,
   });
-  const throttle = createLoginThrottle({
+  const { users, authenticate } = createAccounts({
+    pool,
     redis,
+    hasher: await testHasher(),
     keyPrefix: config.redisPrefix,
-    maxFailuresPerUser: config.loginMaxFailures,
+    loginMaxFailures: config.loginMaxFailures,
   });
   const app = createApp({
     config,
     users,
-    authenticate: createAuthenticator({ users, throttle }),
+    authenticate,
     redis,
     secret: TEST_SECRET,
     logger: silentLogger,

@@ -8,9 +8,9 @@ import {
   STATELESS_MIGRATIONS,
   type StatelessConfig,
 } from "@statelab/stateless";
-import { createAuthenticator, createLoginThrottle, migrate } from "@statelab/users";
+import { createAccounts, migrate } from "@statelab/users";
 import { inject } from "vitest";
-import { silentLogger, testRedis, testUserStore, uniquePrefix } from "./index.js";
+import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
 
 /** A key directory of its own, so tests never touch the lab's keys. */
 export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
@@ -21,7 +21,7 @@ export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-key
  */
 export async function statelessTestApp(env: Record<string, string> = {}) {
   const redis = await testRedis();
-  const { users, pool } = await testUserStore();
+  const pool = await testPool();
   await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
   const config: StatelessConfig = loadStatelessConfig({
     DATABASE_URL: inject("databaseUrl"),
@@ -33,15 +33,17 @@ export async function statelessTestApp(env: Record<string, string> = {}) {
     ...env,
   });
   const keys = loadKeySet(config.keyDir, config.jwtAlg);
-  const throttle = createLoginThrottle({
+  const { users, authenticate } = createAccounts({
+    pool,
     redis,
+    hasher: await testHasher(),
     keyPrefix: config.redisPrefix,
-    maxFailuresPerUser: config.loginMaxFailures,
+    loginMaxFailures: config.loginMaxFailures,
   });
   const app = createApp({
     config,
     users,
-    authenticate: createAuthenticator({ users, throttle }),
+    authenticate,
     pool,
     redis,
     keys,

@@ -18,6 +18,14 @@ export const env = {
     z.string().refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
       message: `must be a ${protocols.join(" or ")}// URL`,
     }),
+  /** Express's `trust proxy`: unset or "false" → off, "true" → on, anything else (e.g. "loopback") as given. */
+  trustProxy: () =>
+    z
+      .string()
+      .optional()
+      .transform((value): boolean | string =>
+        value === undefined || value === "false" ? false : value === "true" ? true : value,
+      ),
   bool: (fallback: boolean) =>
     z
       .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -52,4 +60,22 @@ export function loadConfig<S extends z.ZodRawShape>(
     throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
   }
   return Object.freeze(result.data);
+}
+
+/**
+ * The only code that turns config and start-up failures into an exit: a bad
+ * env value prints one line and exits 1, before anything connects.
+ */
+export function runMain<C>(name: string, load: () => C, main: (config: C) => Promise<void>): void {
+  let config: C;
+  try {
+    config = load();
+  } catch (error) {
+    console.error(error instanceof ConfigError ? `${name}: ${error.message}` : error);
+    process.exit(1);
+  }
+  main(config).catch((error: unknown) => {
+    console.error(`${name}: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
 }

@@ -1,6 +1,6 @@
 export { createHttpApp, DEFAULT_BODY_LIMIT_BYTES, type HttpAppOptions } from "./app.js";
 export { jsonBody } from "./body.js";
-export { ConfigError, env, loadConfig } from "./config.js";
+export { ConfigError, env, loadConfig, runMain } from "./config.js";
 export { errorHandler, notFound, toAppError } from "./error-handler.js";
 export * from "./errors.js";
 export { healthRoutes, type ReadinessCheck } from "./health.js";

@@ -1,4 +1,7 @@
+export { createAccounts } from "./accounts.js";
 export { type Authenticate, createAuthenticator } from "./authenticate.js";
+export { type BackendConfig, backendConfig, backendEnvShape } from "./backend-config.js";
+export { type BackendState, openBackendState } from "./backend-state.js";
 export {
   type ClientLogger,
   createPgPool,

@@ -5,16 +5,7 @@
  * session auth costs per request.
  */
 import { createHttpApp, createLogger } from "@statelab/http";
-import {
-  createAuthenticator,
-  createLoginThrottle,
-  createPasswordHasher,
-  createPgPool,
-  createPgUserStore,
-  createRedisClient,
-  migrate,
-  userRoutes,
-} from "@statelab/users";
+import { openBackendState, userRoutes } from "@statelab/users";
 import type express from "express";
 import { createApp, describeSessionAuth } from "../app.js";
 import { loadStatefulConfig } from "../config.js";
@@ -23,14 +14,10 @@ const config = loadStatefulConfig({ ...process.env, PORT: process.env.BENCH_AUTH
 const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const pool = createPgPool(config.databaseUrl, logger);
-await migrate(pool);
-const redis = createRedisClient(config.redisUrl, logger);
-await redis.connect();
-const users = createPgUserStore({ pool, hasher: await createPasswordHasher() });
-const throttle = createLoginThrottle({ redis, keyPrefix: config.redisPrefix });
+const { users, authenticate, redis, redisConnected } = await openBackendState(config, logger);
+await redisConnected;
 const secret = String(process.env.SESSION_SECRET);
-const app = createApp({ config, users, authenticate: createAuthenticator({ users, throttle }), redis, secret, logger });
+const app = createApp({ config, users, authenticate, redis, secret, logger });
 
 const fixedUser: express.RequestHandler = (req, _res, next) => {
   req.auth = { userId: fixedUserId, handle: null, expiresAt: null, source: "session" };

@@ -6,16 +6,7 @@
  */
 import { createPublicKey, createSecretKey } from "node:crypto";
 import { createHttpApp, createLogger } from "@statelab/http";
-import {
-  createAuthenticator,
-  createLoginThrottle,
-  createPasswordHasher,
-  createPgPool,
-  createPgUserStore,
-  createRedisClient,
-  migrate,
-  userRoutes,
-} from "@statelab/users";
+import { migrate, openBackendState, userRoutes } from "@statelab/users";
 import type express from "express";
 import { expressjwt } from "express-jwt";
 import { createApp, describeTokenAuth } from "../app.js";
@@ -25,10 +16,9 @@ import { STATELESS_MIGRATIONS } from "../tokens/refresh-store.js";
 
 const config = loadStatelessConfig({ ...process.env, LOG_REQUESTS: "false" });
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const pool = createPgPool(config.databaseUrl, logger);
-await migrate(pool);
+const { users, authenticate, redis, pool, redisConnected } = await openBackendState(config, logger);
 await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
-const users = createPgUserStore({ pool, hasher: await createPasswordHasher() });
+await redisConnected;
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const httpOptions = { instanceId: config.instanceId, logger, readiness: {}, logRequests: false };
 const listen = (app: express.Express, port: number) =>
@@ -59,14 +49,11 @@ if (process.env.BENCH_MODE === "peer") {
     await listen(createHttpApp(httpOptions, routes), port);
   }
 } else {
-  const redis = createRedisClient(config.redisUrl, logger);
-  await redis.connect();
-  const throttle = createLoginThrottle({ redis, keyPrefix: config.redisPrefix });
   const keys = loadKeySet(config.keyDir, config.jwtAlg);
   const app = createApp({
     config,
     users,
-    authenticate: createAuthenticator({ users, throttle }),
+    authenticate,
     pool,
     redis,
     keys,

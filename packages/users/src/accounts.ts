@@ -1,0 +1,23 @@
+import type pg from "pg";
+import { type Authenticate, createAuthenticator } from "./authenticate.js";
+import type { RedisClient } from "./clients.js";
+import { createLoginThrottle } from "./login-throttle.js";
+import type { PasswordHasher } from "./passwords.js";
+import { createPgUserStore, type UserStore } from "./user-store.js";
+
+/** The user store and the throttled login check, wired the one way both backends use them. */
+export function createAccounts(deps: {
+  pool: pg.Pool;
+  redis: RedisClient;
+  hasher: PasswordHasher;
+  keyPrefix: string;
+  loginMaxFailures: number;
+}): { users: UserStore; authenticate: Authenticate } {
+  const users = createPgUserStore({ pool: deps.pool, hasher: deps.hasher });
+  const throttle = createLoginThrottle({
+    redis: deps.redis,
+    keyPrefix: deps.keyPrefix,
+    maxFailuresPerUser: deps.loginMaxFailures,
+  });
+  return { users, authenticate: createAuthenticator({ users, throttle }) };
+}

@@ -3,6 +3,7 @@ export type { BackendEvent, BackendStatus } from "./backend-set.js";
 export { loadConfig, type ProxyConfig, presets } from "./config.js";
 export { ProxyConfigError, ProxyError, type ProxyErrorCode } from "./errors.js";
 export { createProxy, type ProxyEvent, type ProxyOptions, proxyDefaults, type ReverseProxy } from "./proxy.js";
+export { type FrontendSpec, type RenderOptions, renderHaproxyConfig } from "./render-haproxy.js";
 export {
   createStrategy,
   isStrategyName,

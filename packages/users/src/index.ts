@@ -35,4 +35,5 @@ export {
   TEST_ONLY_PARAMS,
 } from "./passwords.js";
 export { type UserRoutesOptions, userRoutes } from "./routes.js";
+export { createFileOnce } from "./shared-file.js";
 export { createPgUserStore, publicUser, type User, type UserPatch, type UserStore } from "./user-store.js";

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { createFileOnce } from "@statelab/users";
 
 export type JwtAlg = "EdDSA" | "ES256";
 
@@ -59,8 +60,8 @@ function writeKeyFile(dir: string, file: KeyFile, exclusive: boolean): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const target = path.join(dir, FILE);
   if (exclusive) {
-    // `wx`: when two instances start together on an empty dir, one creates and the other reads it.
-    writeFileSync(target, JSON.stringify(file, null, 2), { flag: "wx", mode: 0o600 });
+    // When two instances start together on an empty dir, one creates it and the other reads it.
+    createFileOnce(target, JSON.stringify(file, null, 2));
     return;
   }
   const temp = `${target}.${process.pid}.tmp`;
@@ -75,11 +76,7 @@ function writeKeyFile(dir: string, file: KeyFile, exclusive: boolean): void {
 export function loadKeySet(dir: string, alg: JwtAlg): KeySet {
   let file = readKeyFile(dir);
   if (!file) {
-    try {
-      writeKeyFile(dir, { keys: [newKey(alg)] }, true);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
+    writeKeyFile(dir, { keys: [newKey(alg)] }, true);
     file = readKeyFile(dir) as KeyFile;
   }
   if (!file.keys.some((k) => k.status === "active" && k.alg === alg)) {

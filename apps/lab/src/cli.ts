@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+import { strategyNames } from "@statelab/proxy";
+/**
+ * statelab — run, break and measure stateful vs stateless auth.
+ * Exit codes: 0 done; 1 a command failed (or a comparison's invariant broke); 2 bad usage.
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+import { up } from "./up.js";
+
+const int = (min: number, max: number) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+};
+
+const envPair = (raw: string, previous: Record<string, string>) => {
+  const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(raw);
+  if (!match) throw new InvalidArgumentError("must be NAME=value");
+  return { ...previous, [match[1] as string]: match[2] as string };
+};
+
+/** Drops the flags that were not given, so the apps' own defaults apply. */
+const defined = (entries: Record<string, string | number | undefined>) =>
+  Object.fromEntries(
+    Object.entries(entries)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, String(value)]),
+  );
+
+const program = new Command()
+  .name("statelab")
+  .description("Run, break and measure stateful (session) vs stateless (JWT) web authentication side by side.")
+  .showHelpAfterError()
+  .exitOverride((error) => process.exit(error.exitCode === 1 ? 2 : error.exitCode));
+
+program
+  .command("up")
+  .description("start Postgres, Redis, both stacks and their load balancers; print URLs; run until Ctrl-C")
+  .addOption(new Option("--stateful <n>", "stateful instances").argParser(int(1, 9)).default(3))
+  .addOption(new Option("--stateless <n>", "stateless instances").argParser(int(1, 9)).default(3))
+  .addOption(
+    new Option("--stateful-strategy <name>", "load-balancing strategy of the stateful stack")
+      .choices(strategyNames)
+      .default("sticky-cookie"),
+  )
+  .addOption(
+    new Option("--stateless-strategy <name>", "load-balancing strategy of the stateless stack")
+      .choices(strategyNames)
+      .default("round-robin"),
+  )
+  .addOption(
+    new Option("--lb <kind>", "load balancer in front of each stack")
+      .choices(["builtin", "haproxy"])
+      .default("builtin"),
+  )
+  .addOption(new Option("--session-store <store>", "stateful: SESSION_STORE").choices(["redis", "memory"]))
+  .addOption(new Option("--session-state <state>", "stateful: SESSION_STATE").choices(["soft", "hard"]))
+  .addOption(
+    new Option("--session-cache <seconds>", "stateful: SESSION_CACHE (signed snapshot cookie)").argParser(int(1, 3600)),
+  )
+  .addOption(
+    new Option("--auth-binding <kind>", "stateful: AUTH_BINDING (connection is an INSECURE demo)").choices([
+      "cookie",
+      "connection",
+    ]),
+  )
+  .addOption(new Option("--session-ttl <seconds>", "stateful: SESSION_TTL").argParser(int(1, 86_400)))
+  .addOption(new Option("--revocation <kind>", "stateless: REVOCATION").choices(["denylist", "none"]))
+  .addOption(new Option("--access-ttl <seconds>", "stateless: ACCESS_TTL").argParser(int(1, 86_400)))
+  .option("--stateful-env <NAME=value>", "any other env var for the stateful instances (repeatable)", envPair, {})
+  .option("--stateless-env <NAME=value>", "any other env var for the stateless instances (repeatable)", envPair, {})
+  .addOption(
+    new Option("--port-offset <n>", "add n to every port (run a second lab beside the first)")
+      .argParser(int(0, 50_000))
+      .default(0),
+  )
+  .action(async (opts) => {
+    await up({
+      stateful: opts.stateful,
+      stateless: opts.stateless,
+      statefulStrategy: opts.statefulStrategy,
+      statelessStrategy: opts.statelessStrategy,
+      lb: opts.lb,
+      portOffset: opts.portOffset,
+      statefulEnv: {
+        ...defined({
+          SESSION_STORE: opts.sessionStore,
+          SESSION_STATE: opts.sessionState,
+          SESSION_CACHE: opts.sessionCache,
+          AUTH_BINDING: opts.authBinding,
+          SESSION_TTL: opts.sessionTtl,
+        }),
+        ...opts.statefulEnv,
+      },
+      statelessEnv: {
+        ...defined({ REVOCATION: opts.revocation, ACCESS_TTL: opts.accessTtl }),
+        ...opts.statelessEnv,
+      },
+    });
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  console.error(`statelab: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import path from "node:path";
+import { type Infra, loadInfraConfig, projectRoot, startInfra } from "@statelab/infra";
+import { Supervisor } from "./children.js";
+import type { SharedState } from "./topology.js";
+
+/** The lab's own files: logs, rendered configs, signing keys (git-ignored under .statelab). */
+export const labHome = path.join(projectRoot, ".statelab", "lab");
+
+export interface Lab {
+  infra: Infra;
+  supervisor: Supervisor;
+  shared: SharedState;
+  /** Stops every child, then the servers this lab started (never ones it reused or was given). */
+  close(): Promise<void>;
+}
+
+/**
+ * Brings up Postgres and Redis (or takes DATABASE_URL / REDIS_URL), and a
+ * supervisor for the processes the lab will start.
+ */
+export async function openLab(options: { log: (line: string) => void; redisPrefix?: string }): Promise<Lab> {
+  const infra = await startInfra(loadInfraConfig(), { log: options.log });
+  const supervisor = new Supervisor();
+  return {
+    infra,
+    supervisor,
+    shared: {
+      databaseUrl: infra.databaseUrl,
+      redisUrl: infra.redisUrl,
+      redisPrefix: options.redisPrefix ?? "statelab:",
+      keyDir: path.join(projectRoot, ".statelab", "keys"),
+      logDir: path.join(labHome, "logs"),
+    },
+    async close() {
+      await supervisor.stopAll();
+      await infra.stop();
+    },
+  };
+}

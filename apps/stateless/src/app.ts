@@ -55,6 +55,7 @@ export function createApp(deps: StatelessDeps) {
     pool: deps.pool,
     ttlSeconds: config.refreshTtlSeconds,
     absoluteTtlSeconds: config.refreshAbsoluteTtlSeconds,
+    graceSeconds: config.refreshGraceSeconds,
   });
   const authenticated = [requireBearer(tokens, revocation)];
 

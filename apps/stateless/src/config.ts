@@ -14,6 +14,8 @@ const shape = {
   ACCESS_TTL: env.int(300, 1, 86_400),
   REFRESH_TTL: env.int(14 * 86_400, 1),
   REFRESH_ABSOLUTE_TTL: env.int(30 * 86_400, 1),
+  // Capped at a minute: the window exists for racing tabs, and a thief's replay inside it goes undetected.
+  REFRESH_GRACE: env.int(0, 0, 60),
   CLOCK_TOLERANCE: env.int(5, 0, 5),
   REVOCATION: env.oneOf(["denylist", "none"], "denylist"),
   DENYLIST_FAIL_OPEN: env.bool(false),
@@ -31,6 +33,11 @@ export interface StatelessConfig extends BackendConfig {
   refreshTtlSeconds: number;
   /** A refresh family ends this long after login, however active (absolute). */
   refreshAbsoluteTtlSeconds: number;
+  /**
+   * A spent refresh token presented again this soon after it was spent gets a new pair in
+   * the same family instead of revoking it (two tabs racing); 0, the default, means no window.
+   */
+  refreshGraceSeconds: number;
   clockToleranceSeconds: number;
   revocation: "denylist" | "none";
   /** With the denylist unreachable: accept tokens (true) or answer 503 (false, the default). */
@@ -51,6 +58,7 @@ export function loadStatelessConfig(source: NodeJS.ProcessEnv = process.env): Re
     accessTtlSeconds: raw.ACCESS_TTL,
     refreshTtlSeconds: raw.REFRESH_TTL,
     refreshAbsoluteTtlSeconds: raw.REFRESH_ABSOLUTE_TTL,
+    refreshGraceSeconds: raw.REFRESH_GRACE,
     clockToleranceSeconds: raw.CLOCK_TOLERANCE,
     revocation: raw.REVOCATION as StatelessConfig["revocation"],
     denylistFailOpen: raw.DENYLIST_FAIL_OPEN,

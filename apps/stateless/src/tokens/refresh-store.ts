@@ -70,10 +70,19 @@ type Outcome = { rotated: Rotated } | { error: UnauthenticatedError };
 /**
  * Opaque refresh tokens (256 random bits) in families, one family per login
  * (a device). Each use rotates: the old token is spent, a new one issued.
- * Presenting a spent token means it was copied: the whole family is revoked.
+ * Presenting a spent token means it was copied: the whole family is revoked,
+ * unless it was spent less than `graceSeconds` ago (default 0: never).
  */
-export function createRefreshStore(options: { pool: pg.Pool; ttlSeconds: number; absoluteTtlSeconds: number }) {
+export function createRefreshStore(options: {
+  pool: pg.Pool;
+  ttlSeconds: number;
+  absoluteTtlSeconds: number;
+  graceSeconds?: number;
+}) {
   const { pool } = options;
+  const graceSeconds = options.graceSeconds ?? 0;
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 60)
+    throw new TypeError(`graceSeconds must be an integer from 0 to 60, got ${graceSeconds}`);
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
@@ -106,6 +115,40 @@ export function createRefreshStore(options: { pool: pg.Pool; ttlSeconds: number;
     return token;
   };
 
+  /**
+   * The grace window (REFRESH_GRACE): a spent token presented again less than
+   * `graceSeconds` after it was spent is taken for a benign race — two tabs
+   * refreshing with one token at once — and gets a new token in the same
+   * family; nothing is revoked. The family then holds one live token per
+   * racer, each rotating on its own. The trade-off: a thief who replays a
+   * stolen token inside the window is served like a racing tab and not
+   * detected (RFC 9700 reuse detection only starts after the window), so the
+   * window is off by default and capped at a minute. It never slides: it is
+   * counted from the first spend (`used_at`, set once, by the database's clock
+   * like every other time here), so replaying the same token cannot stretch it.
+   * Returns null when the window does not apply and the caller's reuse path runs.
+   */
+  async function reissueInGrace(client: pg.PoolClient, token: string): Promise<Outcome | null> {
+    // Locking the family row serialises this with revoke/revokeAll/reuse, which update that
+    // row: a family revoked before we get the lock fails the re-checked WHERE (read committed),
+    // so no token is ever added to a revoked family.
+    const racing = await client.query<{ family_id: string; user_id: string; expired: boolean }>(
+      `SELECT t.family_id, f.user_id, (t.expires_at <= now() OR f.absolute_expires_at <= now()) AS expired
+       FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+       WHERE t.token_hash = $1 AND t.used_at > now() - make_interval(secs => $2) AND f.revoked_at IS NULL
+       FOR NO KEY UPDATE OF f`,
+      [hashOf(token), graceSeconds],
+    );
+    const row = racing.rows[0];
+    if (!row) return null;
+    // The window forgives only the double spend, never a lifetime: an expired token stays expired.
+    if (row.expired) return { error: refreshError("token_expired", "the refresh token expired; log in again") };
+    await client.query("UPDATE refresh_families SET last_used_at = now() WHERE id = $1", [row.family_id]);
+    return {
+      rotated: { userId: row.user_id, familyId: row.family_id, refreshToken: await insertToken(client, row.family_id) },
+    };
+  }
+
   return {
     /** A new family (login on a new device) with its first refresh token. */
     start: (userId: string, userAgent: string): Promise<Rotated> =>
@@ -122,7 +165,8 @@ export function createRefreshStore(options: { pool: pg.Pool; ttlSeconds: number;
     /**
      * Spends a refresh token and issues the next. Exactly one of two concurrent
      * uses wins: the conditional UPDATE takes the row lock and the loser finds
-     * `used_at` set. A second use of a spent token revokes the family (theft).
+     * `used_at` set. A second use of a spent token revokes the family (theft),
+     * unless it comes inside the grace window (see `reissueInGrace`).
      */
     async rotate(token: string): Promise<Rotated> {
       if (!TOKEN_FORMAT.test(token)) throw refreshError("token_invalid", "not a refresh token");
@@ -147,6 +191,10 @@ export function createRefreshStore(options: { pool: pg.Pool; ttlSeconds: number;
               refreshToken: await insertToken(client, row.family_id),
             },
           };
+        }
+        if (graceSeconds > 0) {
+          const graced = await reissueInGrace(client, token);
+          if (graced) return graced;
         }
         const reused = await client.query<{ family_id: string }>(
           `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, now()), revoked_reason = COALESCE(revoked_reason, 'reuse')

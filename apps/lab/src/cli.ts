@@ -5,6 +5,8 @@ import { strategyNames } from "@statelab/proxy";
  * Exit codes: 0 done; 1 a command failed (or a comparison's invariant broke); 2 bad usage.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { allHeld, compare, defaultReportsDir } from "./compare.js";
+import { scenarios } from "./scenarios/index.js";
 import { up } from "./up.js";
 
 const int = (min: number, max: number) => (raw: string) => {
@@ -99,6 +101,25 @@ program
         ...opts.statelessEnv,
       },
     });
+  });
+
+program
+  .command("compare")
+  .description("run scenarios against both stacks and write reports/<time>/report.{md,html} and results.json")
+  .option("--scenario <id...>", `scenarios to run (default: all): ${scenarios.map((s) => s.id).join(", ")}`, [])
+  .option("--quick", "short runs: every scenario in about 4 minutes in all", false)
+  .option("--out <dir>", "where reports/<time>/ goes", defaultReportsDir)
+  .option("--list", "list the scenarios and exit", false)
+  .action(async (opts) => {
+    if (opts.list) {
+      for (const s of scenarios) console.log(`${s.id.padEnd(20)} ${s.title}\n${"".padEnd(20)} ${s.question}`);
+      return;
+    }
+    const { results } = await compare({ scenarios: opts.scenario, quick: opts.quick, outDir: opts.out });
+    if (!allHeld(results)) {
+      console.error("statelab compare: a scenario failed or an invariant did not hold (see the report)");
+      process.exitCode = 1;
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

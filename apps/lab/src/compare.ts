@@ -1,0 +1,133 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { projectRoot } from "@statelab/infra";
+import { createContext, StackPool } from "./context.js";
+import { describeEnvironment } from "./environment.js";
+import { openLab } from "./lab.js";
+import { createProgress } from "./progress.js";
+import { writeReport } from "./report/index.js";
+import type { Results, ScenarioResult } from "./results.js";
+import type { Scenario } from "./scenario.js";
+import { scenarios as allScenarios } from "./scenarios/index.js";
+
+export interface CompareOptions {
+  scenarios: string[];
+  quick: boolean;
+  /** Where reports/<timestamp>/ goes. */
+  outDir: string;
+}
+
+export const defaultReportsDir = path.join(projectRoot, "reports");
+
+/** Picks scenarios by id, in the registry's order; an unknown id is a usage error. */
+export function selectScenarios(ids: string[]): Scenario[] {
+  if (ids.length === 0) return allScenarios;
+  const unknown = ids.filter((id) => !allScenarios.some((s) => s.id === id));
+  if (unknown.length > 0) {
+    throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${allScenarios.map((s) => s.id).join(", ")}`);
+  }
+  return allScenarios.filter((s) => ids.includes(s.id));
+}
+
+async function runOne(
+  scenario: Scenario,
+  context: ReturnType<typeof createContext>,
+  pool: StackPool,
+): Promise<ScenarioResult> {
+  const startedAt = new Date();
+  const base = {
+    id: scenario.id,
+    title: scenario.title,
+    question: scenario.question,
+    startedAt: startedAt.toISOString(),
+  };
+  try {
+    const observations = await scenario.run(context);
+    const measured = scenario.measure(observations);
+    return {
+      ...base,
+      durationMs: Date.now() - startedAt.getTime(),
+      ...measured,
+      invariants: scenario.invariants(observations),
+      data: observations as Record<string, unknown>,
+    };
+  } catch (error) {
+    return {
+      ...base,
+      durationMs: Date.now() - startedAt.getTime(),
+      tables: [],
+      charts: [],
+      reading: [],
+      invariants: [],
+      outcomes: {},
+      data: {},
+      error: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    await pool.endScenario();
+  }
+}
+
+/**
+ * `statelab compare`: boots the infra, runs each scenario against both stacks
+ * (stacks are started on free ports, apart from a running `statelab up`), and
+ * writes results.json, report.md and report.html. Resolves to the results and
+ * the report's folder; the CLI exits 1 if any invariant broke or a scenario failed.
+ */
+export async function compare(options: CompareOptions, print: (line: string) => void = console.log) {
+  const chosen = selectScenarios(options.scenarios);
+  const estimate = chosen.reduce((sum, s) => sum + s.estimateSeconds(options.quick), 0);
+  print(
+    `statelab compare: ${chosen.length} scenario${chosen.length === 1 ? "" : "s"}` +
+      `${options.quick ? " (quick)" : ""}, about ${Math.ceil(estimate / 60)} min on 2 cores`,
+  );
+  const startedAt = new Date();
+  const runId = `${startedAt.toISOString().replace(/[-:]/g, "").slice(0, 15)}${randomBytes(2).toString("hex")}`;
+  const progress = createProgress();
+  const lab = await openLab({ log: (line) => progress.log(`[infra] ${line}`) });
+  const pool = new StackPool(lab, runId);
+  const context = createContext(lab, pool, {
+    quick: options.quick,
+    log: (line) => progress.log(`  ${line}`),
+    progress: (label, total) => progress.bar(label, total),
+  });
+  const results: ScenarioResult[] = [];
+  let environment: Results["environment"];
+  try {
+    for (const [index, scenario] of chosen.entries()) {
+      progress.log(`[${index + 1}/${chosen.length}] ${scenario.id}: ${scenario.title}`);
+      const result = await runOne(scenario, context, pool);
+      results.push(result);
+      progress.log(`  ${summaryLine(result)}`);
+    }
+    environment = await describeEnvironment(lab.infra, options.quick);
+  } finally {
+    progress.stop();
+    await lab.close();
+  }
+  const finishedAt = new Date();
+  const report: Results = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    environment,
+    scenarios: results,
+  };
+  const dir = path.join(options.outDir, startedAt.toISOString().replace(/[:.]/g, "-"));
+  const files = await writeReport(dir, report);
+  print(`\nreport: ${files.html}\n        ${files.markdown}\n        ${files.json}`);
+  print(`took ${(report.durationMs / 1000).toFixed(0)} s`);
+  return { results: report, dir, files };
+}
+
+function summaryLine(result: ScenarioResult): string {
+  if (result.error) return `✗ ${result.id} failed: ${result.error}`;
+  const held = result.invariants.filter((i) => i.holds).length;
+  const mark = held === result.invariants.length ? "✓" : "✗";
+  return `${mark} ${result.id}: ${held}/${result.invariants.length} invariants hold (${(result.durationMs / 1000).toFixed(1)} s)`;
+}
+
+/** True when every scenario ran and every invariant held. */
+export const allHeld = (results: Results) =>
+  results.scenarios.every((s) => !s.error && s.invariants.every((i) => i.holds));

@@ -5,7 +5,7 @@ import { strategyNames } from "@statelab/proxy";
  * Exit codes: 0 done; 1 a command failed (or a comparison's invariant broke); 2 bad usage.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { allHeld, compare, defaultReportsDir } from "./compare.js";
+import { allHeld, compare, defaultReportsDir, selectScenarios } from "./compare.js";
 import { scenarios } from "./scenarios/index.js";
 import { up } from "./up.js";
 
@@ -114,6 +114,11 @@ program
     if (opts.list) {
       for (const s of scenarios) console.log(`${s.id.padEnd(20)} ${s.title}\n${"".padEnd(20)} ${s.question}`);
       return;
+    }
+    try {
+      selectScenarios(opts.scenario);
+    } catch (error) {
+      program.error(`statelab compare: ${(error as Error).message}`, { exitCode: 2 });
     }
     const { results } = await compare({ scenarios: opts.scenario, quick: opts.quick, outDir: opts.out });
     if (!allHeld(results)) {

@@ -7,6 +7,7 @@ import { openLab } from "./lab.js";
 import { createProgress } from "./progress.js";
 import { writeReport } from "./report/index.js";
 import type { Results, ScenarioResult } from "./results.js";
+import { acquireRunLock } from "./run-lock.js";
 import type { Scenario } from "./scenario.js";
 import { scenarios as allScenarios } from "./scenarios/index.js";
 
@@ -15,9 +16,20 @@ export interface CompareOptions {
   quick: boolean;
   /** Where reports/<timestamp>/ goes. */
   outDir: string;
+  /** Env for the infra (e.g. DATABASE_URL / REDIS_URL of servers to use instead of starting any). */
+  infraEnv?: Record<string, string>;
 }
 
 export const defaultReportsDir = path.join(projectRoot, "reports");
+
+const compareHome = path.join(projectRoot, ".statelab", "compare");
+
+/**
+ * A comparison runs its own Postgres and Redis (ports 54359 / 63829), apart from
+ * `statelab up`'s, so stopping them at the end never pulls the floor from under a
+ * running lab. DATABASE_URL / REDIS_URL still win.
+ */
+const compareInfraEnv = { STATELAB_HOME: compareHome, PG_PORT: "54359", REDIS_PORT: "63829" };
 
 /** Picks scenarios by id, in the registry's order; an unknown id is a usage error. */
 export function selectScenarios(ids: string[]): Scenario[] {
@@ -83,8 +95,9 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   );
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").slice(0, 15)}${randomBytes(2).toString("hex")}`;
+  const release = acquireRunLock(path.join(compareHome, "compare.lock"), "statelab compare");
   const progress = createProgress();
-  const lab = await openLab({ log: (line) => progress.log(`[infra] ${line}`) });
+  const lab = await openLab({ log: (line) => progress.log(`[infra] ${line}`), infraEnv: { ...compareInfraEnv, ...options.infraEnv } });
   const pool = new StackPool(lab, runId);
   const context = createContext(lab, pool, {
     quick: options.quick,
@@ -104,6 +117,7 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   } finally {
     progress.stop();
     await lab.close();
+    release();
   }
   const finishedAt = new Date();
   const report: Results = {

@@ -18,8 +18,13 @@ export interface Lab {
  * Brings up Postgres and Redis (or takes DATABASE_URL / REDIS_URL), and a
  * supervisor for the processes the lab will start.
  */
-export async function openLab(options: { log: (line: string) => void; redisPrefix?: string }): Promise<Lab> {
-  const infra = await startInfra(loadInfraConfig(), { log: options.log });
+export async function openLab(options: {
+  log: (line: string) => void;
+  redisPrefix?: string;
+  /** Where this lab's own Postgres and Redis live, unless DATABASE_URL / REDIS_URL say otherwise. */
+  infraEnv?: Record<string, string>;
+}): Promise<Lab> {
+  const infra = await startInfra(loadInfraConfig({ ...options.infraEnv, ...process.env }), { log: options.log });
   const supervisor = new Supervisor();
   return {
     infra,

@@ -1,0 +1,126 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+import { projectRoot } from "@statelab/infra";
+import { describe, expect, inject, it } from "vitest";
+
+const run = promisify(execFile);
+const cli = ["--import", "tsx", path.join(projectRoot, "apps", "lab", "src", "cli.ts")];
+
+function statelab(args: string[]) {
+  return run(process.execPath, [...cli, ...args], { cwd: projectRoot }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
+/** Running, as the kernel sees it: a zombie waiting to be reaped is not. */
+const isAlive = (pid: number) => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+};
+
+/** SIGKILL is delivered asynchronously: wait (bounded) until none of `pids` runs. */
+async function survivors(pids: number[]): Promise<number[]> {
+  const deadline = Date.now() + 5000;
+  while (pids.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  return pids.filter(isAlive);
+}
+
+/** Starts `statelab up` on shifted ports against the suite's Postgres and Redis; resolves with its banner. */
+async function startUp(
+  args: string[],
+): Promise<{ child: ChildProcess; banner: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [...cli, "up", ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATABASE_URL: inject("databaseUrl"), REDIS_URL: inject("redisUrl") },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes("Ctrl-C stops everything")) {
+    if (child.exitCode !== null) throw new Error(`statelab up exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`statelab up did not come up:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { child, banner: () => output, exited };
+}
+
+const pidsIn = (banner: string) => [...banner.matchAll(/ pid (\d+)/g)].map((m) => Number(m[1]));
+
+/** The commands printed under "# try the <app> stack", as one bash script. */
+function curlsFor(banner: string, app: string): string {
+  const block = banner.split(`# try the ${app} stack\n`)[1] ?? "";
+  return block
+    .split("\n")
+    .filter((line) => line.startsWith("curl ") || line.startsWith("TOKEN="))
+    .join("\n");
+}
+
+describe("statelab CLI", () => {
+  it("--help lists the commands and exits 0; bad usage exits 2 with a clear line", async () => {
+    const help = await statelab(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/up\b/);
+    expect(help.stdout).toMatch(/compare\b/);
+    const badLb = await statelab(["up", "--lb", "nginx-plus"]);
+    expect(badLb.code).toBe(2);
+    expect(badLb.stderr).toMatch(/--lb/);
+    const badScenario = await statelab(["compare", "--scenario", "no-such-scenario"]);
+    expect(badScenario.code).toBe(2);
+    expect(badScenario.stderr).toMatch(/unknown scenario no-such-scenario/);
+    const list = await statelab(["compare", "--list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^routing\b/m);
+  });
+
+  it("statelab up boots both stacks, the printed curls work, and Ctrl-C leaves no process behind", async () => {
+    const up = await startUp(["--stateful", "2", "--stateless", "2", "--port-offset", "31000"]);
+    const pids = pidsIn(up.banner());
+    try {
+      expect(pids).toHaveLength(4);
+      expect(up.banner()).toContain("http://127.0.0.1:39081"); // 8081 + offset: the stateful proxy
+      const stateful = await run("bash", ["-c", curlsFor(up.banner(), "stateful")]);
+      expect(stateful.stdout).toMatch(/"auth":\{"kind":"session"/);
+      expect(stateful.stdout).toMatch(/x-instance-id: stateful-\d/i);
+      const stateless = await run("bash", ["-c", curlsFor(up.banner(), "stateless")]);
+      expect(stateless.stdout).toMatch(/"auth":\{"kind":"jwt"/);
+    } finally {
+      up.child.kill("SIGINT");
+    }
+    expect(await up.exited).toBe(0);
+    expect(await survivors(pids)).toEqual([]);
+  }, 120_000);
+
+  it("a second Ctrl-C kills what is left at once, and still no process is left behind", async () => {
+    const up = await startUp(["--stateful", "1", "--stateless", "1", "--port-offset", "31500"]);
+    const pids = pidsIn(up.banner());
+    expect(pids).toHaveLength(2);
+    // A request that never finishes its headers keeps the graceful shutdown waiting.
+    const stuck = net.connect(4101 + 31500, "127.0.0.1", () => stuck.write("GET /me HTTP/1.1\r\nHost: x\r\n"));
+    stuck.on("error", () => {});
+    await new Promise((resolve) => stuck.once("connect", resolve));
+    up.child.kill("SIGINT");
+    while (!up.banner().includes("SIGINT: stopping")) await new Promise((resolve) => setTimeout(resolve, 50));
+    up.child.kill("SIGINT");
+    expect(await up.exited).toBe(1);
+    expect(up.banner()).toContain("SIGINT again: killing what is left");
+    stuck.destroy();
+    expect(await survivors(pids)).toEqual([]);
+  }, 120_000);
+});

@@ -97,7 +97,10 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").slice(0, 15)}${randomBytes(2).toString("hex")}`;
   const release = acquireRunLock(path.join(compareHome, "compare.lock"), "statelab compare");
   const progress = createProgress();
-  const lab = await openLab({ log: (line) => progress.log(`[infra] ${line}`), infraEnv: { ...compareInfraEnv, ...options.infraEnv } });
+  const lab = await openLab({
+    log: (line) => progress.log(`[infra] ${line}`),
+    infraEnv: { ...compareInfraEnv, ...options.infraEnv },
+  });
   const pool = new StackPool(lab, runId);
   const context = createContext(lab, pool, {
     quick: options.quick,

@@ -26,21 +26,23 @@ figure { margin: 1rem 0 1.5rem; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 0.9rem; }
 .status { font-weight: 600; white-space: nowrap; }
+.icon { font-weight: 700; }
+.icon.warn { display: inline-block; min-width: 1.2em; line-height: 1.05em; border: 0.12em solid currentColor; border-radius: 50%; text-align: center; font-size: 0.85em; }
 .status.ok, .invariants .ok .mark { color: var(--ok); }
 .status.failed, .status.error, .invariants .fail { color: var(--bad); }
 .invariants { list-style: none; padding-left: 0; }
 .invariants li { padding: 0.25rem 0.5rem; margin: 0.2rem 0; border-left: 4px solid transparent; }
 .invariants li.fail { border-left-color: var(--bad); background: var(--warn-bg); font-weight: 600; }
 .invariants .detail { font-weight: normal; color: var(--text); }
-.error { border: 2px solid var(--bad); border-left-width: 8px; background: var(--warn-bg); padding: 0.75rem 1rem; margin: 1rem 0; }
-.error strong { color: var(--bad); }
+div.error { border: 2px solid var(--bad); border-left-width: 8px; background: var(--warn-bg); padding: 0.75rem 1rem; margin: 1rem 0; }
+div.error strong { color: var(--bad); }
 @media print {
   body { font-size: 11pt; }
   main { max-width: none; padding: 0; }
   a { color: inherit; text-decoration: none; }
   h2 { break-before: page; border-top: none; }
   h2#environment, h2#summary, nav h2 { break-before: auto; }
-  table, figure, .error, .invariants li { break-inside: avoid; }
+  table, figure, div.error, .invariants li { break-inside: avoid; }
   .table-wrap { overflow: visible; }
 }
 `;

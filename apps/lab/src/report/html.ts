@@ -12,11 +12,20 @@ import {
 import { REPORT_CSS } from "./html-style.js";
 import { renderChart } from "./svg.js";
 
-// The status is spelled out in words and icons, never by colour alone.
+// Marks drawn from glyphs every common font has (✓ U+2713, ✗ U+2717, "!"): emoji show as
+// empty boxes where no emoji font is installed. The words beside them carry the meaning, so
+// screen readers skip the marks.
+const MARK = {
+  ok: `<span class="icon" aria-hidden="true">✓</span>`,
+  failed: `<span class="icon" aria-hidden="true">✗</span>`,
+  error: `<span class="icon warn" aria-hidden="true">!</span>`,
+} as const;
+
+// The status is spelled out in words and marks, never by colour alone.
 const STATUS_HTML = {
-  ok: `<span class="status ok">✅ ok</span>`,
-  failed: `<span class="status failed">❌ invariant failed</span>`,
-  error: `<span class="status error">⚠️ error</span>`,
+  ok: `<span class="status ok">${MARK.ok} ok</span>`,
+  failed: `<span class="status failed">${MARK.failed} invariant failed</span>`,
+  error: `<span class="status error">${MARK.error} error</span>`,
 } as const;
 
 function htmlTable(header: string[], rows: string[][], numeric: boolean[], caption = ""): string {
@@ -91,7 +100,9 @@ function outcomesTable(outcomes: Record<string, OutcomeCounts>): string {
 
 function invariantList(scenario: ScenarioResult): string {
   const items = scenario.invariants.map((inv) => {
-    const mark = inv.holds ? `<span class="mark">✅ held</span>` : `<span class="mark">❌ FAILED</span>`;
+    const mark = inv.holds
+      ? `<span class="mark">${MARK.ok} held</span>`
+      : `<span class="mark">${MARK.failed} FAILED</span>`;
     const detail = inv.detail ? ` <span class="detail">— ${esc(inv.detail)}</span>` : "";
     return `<li class="${inv.holds ? "ok" : "fail"}">${mark} ${esc(inv.name)}${detail}</li>`;
   });
@@ -106,7 +117,7 @@ function scenarioSection(scenario: ScenarioResult, index: number, anchor: string
   ];
   if (scenario.error !== undefined) {
     parts.push(
-      `<div class="error" role="alert"><strong>⚠️ ERROR — this scenario did not run to the end:</strong> ${esc(scenario.error)}</div>`,
+      `<div class="error" role="alert"><strong>${MARK.error} ERROR — this scenario did not run to the end:</strong> ${esc(scenario.error)}</div>`,
     );
   }
   parts.push(...scenario.tables.map(dataTable));

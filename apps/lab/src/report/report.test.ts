@@ -288,9 +288,34 @@ describe("renderHtml", () => {
   });
 
   it("marks failed invariants and scenario errors with words, not only colour", () => {
-    expect(html).toMatch(/<li class="fail"><span class="mark">❌ FAILED<\/span> stateful recovers within 5 s/);
-    expect(html).toMatch(/<div class="error" role="alert"><strong>⚠️ ERROR[^<]*<\/strong> Postgres refused/);
-    expect(html).toContain("❌ invariant failed");
+    expect(html).toMatch(
+      /<li class="fail"><span class="mark"><span [^>]*>✗<\/span> FAILED<\/span> stateful recovers within 5 s/,
+    );
+    expect(html).toMatch(
+      /<div class="error" role="alert"><strong><span [^>]*>!<\/span> ERROR[^<]*<\/strong> Postgres refused/,
+    );
+    expect(html).toMatch(/<span class="status failed"><span [^>]*>✗<\/span> invariant failed<\/span>/);
+  });
+
+  it("draws its status marks with glyphs common fonts have, not emoji that show as empty boxes", () => {
+    const shown = (pattern: RegExp) =>
+      [...html.matchAll(pattern)].map(([, inner = ""]) => inner.replace(/<[^>]+>/g, ""));
+    // The contents list (failed, error) comes first, then the summary rows (failed, ok, error).
+    expect(shown(/<span class="status [a-z]+">(<span[^>]*>[^<]*<\/span>[^<]*)<\/span>/g)).toEqual([
+      "✗ invariant failed",
+      "! error",
+      "✗ invariant failed",
+      "✓ ok",
+      "! error",
+    ]);
+    expect(shown(/<span class="mark">(<span[^>]*>[^<]*<\/span>[^<]*)<\/span>/g)).toEqual([
+      "✓ held",
+      "✗ FAILED",
+      "✓ held",
+    ]);
+    expect(new Set(shown(/<span class="icon[^"]*"[^>]*>([^<]*)<\/span>/g))).toEqual(new Set(["✓", "✗", "!"]));
+    // Neither emoji (✅ ❌) nor a text symbol turned emoji by U+FE0F (⚠️), anywhere on the page.
+    expect(html).not.toMatch(/\p{Extended_Pictographic}|\p{Emoji_Presentation}|\uFE0F/u);
   });
 
   it("follows the markdown's order", () => {

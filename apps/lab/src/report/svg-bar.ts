@@ -1,10 +1,9 @@
 import type { BarChart } from "../results.js";
-import { escapeXml } from "./escape.js";
+import { escapeXml, truncate } from "./escape.js";
 import { formatNumber, formatTicks } from "./format.js";
 import { clampFinite, coord, linearScale, niceAxis } from "./scale.js";
 import {
   type ChartSize,
-  charWidth,
   hatchPattern,
   legend,
   noData,
@@ -12,15 +11,22 @@ import {
   SMALL_FONT_SIZE,
   seriesStyle,
   text,
+  textLines,
   valueAxis,
   valueAxisWidth,
 } from "./svg-parts.js";
+import { type Wrapped, wrapText } from "./text-fit.js";
 
 const TOP = 34;
 const RIGHT = 20;
+// Room below the plot for one line of category labels; each further line adds CATEGORY_LINE.
 const BOTTOM = 30;
-// Below this band width a horizontal category label would be unreadably short, so it is slanted.
-const SLANT_BELOW = 64;
+const CATEGORY_LINE = 13;
+const CATEGORY_MAX_LINES = 4;
+// Horizontal space kept free between the labels of neighbouring bands.
+const CATEGORY_GAP = 6;
+// Wrapping into a band narrower than this leaves a character or two per line: slant instead.
+const WRAP_MIN_WIDTH = 28;
 const SLANT_MAX_CHARS = 16;
 const SLANT_BOTTOM = 86;
 const SLANT_LEFT = 84;
@@ -62,17 +68,62 @@ function layoutBars(chart: BarChart): Bar[] {
   return bars;
 }
 
-function categoryLabels(chart: BarChart, plot: Plot, band: number, slanted: boolean): string {
+/** How the category labels sit under the bars: wrapped onto lines within each band, or slanted. */
+type CategoryLayout =
+  | { slanted: false; left: number; band: number; labels: Wrapped[]; lines: number }
+  | { slanted: true; left: number; band: number; stride: number };
+
+/**
+ * How much of the labels a layout shows: first how many bars a reader can tell apart by
+ * their label, then how many characters are left after cutting.
+ */
+function legibility(shown: string[][]): [distinct: number, chars: number] {
+  const chars = shown.reduce((sum, lines) => sum + Array.from(lines.join("").replace(/…/g, "")).length, 0);
+  return [new Set(shown.map((lines) => lines.join("\n"))).size, chars];
+}
+
+/**
+ * Wraps labels into their band, unless the bands are so narrow that slanting shows more of
+ * the labels: that can happen only when some words do not fit a band even on a line of their own.
+ */
+function layoutCategories(categories: string[], width: number, axisWidth: number): CategoryLayout {
+  const band = (width - RIGHT - axisWidth) / categories.length;
+  const room = band - CATEGORY_GAP;
+  const labels =
+    room >= WRAP_MIN_WIDTH
+      ? categories.map((category) => wrapText(category, room, SMALL_FONT_SIZE, CATEGORY_MAX_LINES))
+      : [];
+  const lines = Math.max(1, ...labels.map((label) => label.lines.length));
+  const wrapped = { slanted: false as const, left: axisWidth, band, labels, lines };
+  if (labels.length > 0 && labels.every((label) => !label.cut)) return wrapped;
+  // A slanted first label reaches ~80px left of its bar; keep it inside the SVG.
+  const left = Math.max(axisWidth, SLANT_LEFT);
+  const slantedBand = (width - RIGHT - left) / categories.length;
   // Even slanted, labels need ~14px each; past that only every n-th is drawn (bar titles still name all).
-  const stride = slanted ? Math.max(1, Math.ceil(14 / band)) : 1;
+  const stride = Math.max(1, Math.ceil(14 / slantedBand));
+  const slanted = { slanted: true as const, left, band: slantedBand, stride };
+  if (labels.length === 0) return slanted;
+  const [wrappedDistinct, wrappedChars] = legibility(labels.map((label) => label.lines));
+  const [slantedDistinct, slantedChars] = legibility(
+    categories.filter((_, i) => i % stride === 0).map((category) => [truncate(category, SLANT_MAX_CHARS)]),
+  );
+  const wrappedWins =
+    wrappedDistinct > slantedDistinct || (wrappedDistinct === slantedDistinct && wrappedChars >= slantedChars);
+  return wrappedWins ? wrapped : slanted;
+}
+
+function categoryLabels(chart: BarChart, plot: Plot, layout: CategoryLayout): string {
   return chart.categories
     .map((category, i) => {
-      if (i % stride !== 0) return "";
-      const cx = plot.left + band * (i + 0.5);
-      if (!slanted) {
-        const maxChars = (band - 4) / charWidth(SMALL_FONT_SIZE);
-        return text(cx, plot.bottom + 16, category, maxChars, { size: SMALL_FONT_SIZE, anchor: "middle" });
+      const cx = plot.left + layout.band * (i + 0.5);
+      if (!layout.slanted) {
+        const label = layout.labels[i] ?? { lines: [category], cut: false };
+        return textLines(cx, plot.bottom + 16, label.lines, CATEGORY_LINE, label.cut ? category : null, {
+          size: SMALL_FONT_SIZE,
+          anchor: "middle",
+        });
       }
+      if (i % layout.stride !== 0) return "";
       const y = plot.bottom + 14;
       const transform = `rotate(-40 ${coord(cx)} ${coord(y)})`;
       return text(cx, y, category, SLANT_MAX_CHARS, { size: SMALL_FONT_SIZE, anchor: "end", transform });
@@ -107,11 +158,8 @@ export function barChartBody(
   const ends = bars.flatMap((bar) => [bar.from, bar.to]);
   const axis = niceAxis(Math.min(0, ...ends), Math.max(0, ...ends));
   const labels = formatTicks(axis.ticks, axis.step);
-  const axisWidth = valueAxisWidth(labels);
-  const slanted = (width - RIGHT - axisWidth) / chart.categories.length < SLANT_BELOW;
-  // A slanted first label reaches ~80px left of its bar; keep it inside the SVG.
-  const left = slanted ? Math.max(axisWidth, SLANT_LEFT) : axisWidth;
-  const band = (width - RIGHT - left) / chart.categories.length;
+  const layout = layoutCategories(chart.categories, width, valueAxisWidth(labels));
+  const { left, band } = layout;
   const plot: Plot = { left, top, right: width - RIGHT, bottom: top + plotHeight };
   const y = linearScale([axis.min, axis.max], [plot.bottom, plot.top]);
   const groupWidth = band * (chart.stacked ? 0.6 : 0.8);
@@ -129,9 +177,10 @@ export function barChartBody(
     valueAxis(plot, axis.ticks, labels, y, chart.yLabel),
     `<g class="bars">${rects.join("")}</g>`,
     baseline,
-    `<g class="axis x">${categoryLabels(chart, plot, band, slanted)}</g>`,
+    `<g class="axis x">${categoryLabels(chart, plot, layout)}</g>`,
   ];
-  return { body: body.join(""), defs, height: plot.bottom + (slanted ? SLANT_BOTTOM : BOTTOM) };
+  const bottom = layout.slanted ? SLANT_BOTTOM : BOTTOM + (layout.lines - 1) * CATEGORY_LINE;
+  return { body: body.join(""), defs, height: plot.bottom + bottom };
 }
 
 function barRect(x: number, y: number, width: number, height: number, series: number, pattern: string): string {

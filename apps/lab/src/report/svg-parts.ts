@@ -1,5 +1,6 @@
 import { escapeXml, truncate } from "./escape.js";
 import { coord } from "./scale.js";
+import { textWidth, wrapText } from "./text-fit.js";
 
 /** Total width and plot-area height of a chart, in pixels. */
 export interface ChartSize {
@@ -89,21 +90,47 @@ interface TextOptions {
   transform?: string;
 }
 
-/** A `<text>` element; text longer than `maxChars` is cut with an ellipsis and keeps its full form in a `<title>`. */
-export function text(x: number, y: number, content: string, maxChars: number, options: TextOptions = {}): string {
-  const size = options.size ?? FONT_SIZE;
-  const shown = truncate(content, Math.max(2, Math.floor(maxChars)));
+function textAttributes(x: number, y: number, options: TextOptions): string {
   const attrs = [
     `x="${coord(x)}"`,
     `y="${coord(y)}"`,
-    `font-size="${size}"`,
+    `font-size="${options.size ?? FONT_SIZE}"`,
     options.anchor && options.anchor !== "start" ? `text-anchor="${options.anchor}"` : "",
     options.weight ? `font-weight="${options.weight}"` : "",
     `fill="${options.fill ?? TEXT_COLOR}"`,
     options.transform ? `transform="${options.transform}"` : "",
-  ].filter(Boolean);
+  ];
+  return attrs.filter(Boolean).join(" ");
+}
+
+/** A `<text>` element; text longer than `maxChars` is cut with an ellipsis and keeps its full form in a `<title>`. */
+export function text(x: number, y: number, content: string, maxChars: number, options: TextOptions = {}): string {
+  const shown = truncate(content, Math.max(2, Math.floor(maxChars)));
   const title = shown === content ? "" : `<title>${escapeXml(content)}</title>`;
-  return `<text ${attrs.join(" ")}>${title}${escapeXml(shown)}</text>`;
+  return `<text ${textAttributes(x, y, options)}>${title}${escapeXml(shown)}</text>`;
+}
+
+/**
+ * A `<text>` of already wrapped lines, the first on baseline `y` and each next one `lineHeight`
+ * below, all at `x` (one `<tspan>` per line; a single line is plain text). `fullText`, given
+ * when a line was cut, goes into a `<title>`.
+ */
+export function textLines(
+  x: number,
+  y: number,
+  lines: string[],
+  lineHeight: number,
+  fullText: string | null,
+  options: TextOptions = {},
+): string {
+  const title = fullText === null ? "" : `<title>${escapeXml(fullText)}</title>`;
+  const content =
+    lines.length === 1
+      ? escapeXml(lines[0] ?? "")
+      : lines
+          .map((line, i) => `<tspan x="${coord(x)}" y="${coord(y + i * lineHeight)}">${escapeXml(line)}</tspan>`)
+          .join("");
+  return `<text ${textAttributes(x, y, options)}>${title}${content}</text>`;
 }
 
 export interface LegendItem {
@@ -112,26 +139,37 @@ export interface LegendItem {
 }
 
 const LEGEND_ROW = 18;
-const LEGEND_MAX_CHARS = 28;
+const LEGEND_LINE = 15;
+const LEGEND_MAX_LINES = 3;
+const LEGEND_SWATCH = 30;
+const LEGEND_GAP = 18;
 
-/** Lays legend items out left to right, wrapping into rows; returns the markup and the height used. */
+/**
+ * Lays legend items out left to right, starting a new row when the next item would not fit;
+ * a label wider than a whole row wraps onto several lines. Returns the markup and the height used.
+ */
 export function legend(items: LegendItem[], left: number, top: number, width: number): { svg: string; height: number } {
   if (items.length === 0) return { svg: "", height: 0 };
   const parts: string[] = [];
   let x = left;
-  let row = 0;
+  let rowTop = top;
+  let rowHeight = LEGEND_ROW;
   for (const item of items) {
-    const labelWidth = Math.min(Array.from(item.label).length, LEGEND_MAX_CHARS) * charWidth(FONT_SIZE);
-    const itemWidth = 30 + labelWidth + 18;
-    if (x > left && x + itemWidth > left + width) {
-      row += 1;
+    const wrapped = wrapText(item.label, Math.max(1, width - LEGEND_SWATCH), FONT_SIZE, LEGEND_MAX_LINES);
+    const labelWidth = Math.max(...wrapped.lines.map((line) => textWidth(line, FONT_SIZE)));
+    const itemHeight = LEGEND_ROW + (wrapped.lines.length - 1) * LEGEND_LINE;
+    if (x > left && x + LEGEND_SWATCH + labelWidth > left + width) {
+      rowTop += rowHeight;
+      rowHeight = LEGEND_ROW;
       x = left;
     }
-    const y = top + row * LEGEND_ROW + LEGEND_ROW / 2;
-    parts.push(`<g>${item.swatch(x, y)}${text(x + 30, y + 4, item.label, LEGEND_MAX_CHARS)}</g>`);
-    x += itemWidth;
+    rowHeight = Math.max(rowHeight, itemHeight);
+    const y = rowTop + LEGEND_ROW / 2;
+    const label = textLines(x + LEGEND_SWATCH, y + 4, wrapped.lines, LEGEND_LINE, wrapped.cut ? item.label : null);
+    parts.push(`<g>${item.swatch(x, y)}${label}</g>`);
+    x += LEGEND_SWATCH + labelWidth + LEGEND_GAP;
   }
-  return { svg: `<g class="legend">${parts.join("")}</g>`, height: (row + 1) * LEGEND_ROW };
+  return { svg: `<g class="legend">${parts.join("")}</g>`, height: rowTop + rowHeight - top };
 }
 
 /** Horizontal grid lines with value labels on the left, and the axis title rotated along the axis. */

@@ -71,3 +71,33 @@ export function barRects(svg: string): Array<{ x: number; y: number; width: numb
     fill: r.fill ?? "",
   }));
 }
+
+/** A `<text>` element read back: its `<title>` if any, its lines (one per `<tspan>`, or its only line) and their baselines. */
+export interface TextBlock {
+  x: number;
+  title: string | null;
+  lines: string[];
+  ys: number[];
+}
+
+/** Every `<text>` inside the first `<g class="…">` with this class, e.g. "axis x" or "legend". */
+export function textBlocks(svg: string, groupClass: string): TextBlock[] {
+  const start = svg.indexOf(`<g class="${groupClass}">`);
+  if (start === -1) return [];
+  const group = svg.slice(start);
+  const end = groupClass === "legend" ? group.indexOf("</g></g>") + 8 : group.indexOf("</g>") + 4;
+  return [...group.slice(0, end).matchAll(/<text\b([^>]*)>(.*?)<\/text>/g)].map(([, attrs = "", inner = ""]) => {
+    const own = Object.fromEntries([...attrs.matchAll(/([\w:-]+)="([^"]*)"/g)].map(([, k = "", v = ""]) => [k, v]));
+    const title = inner.match(/<title>(.*?)<\/title>/)?.[1] ?? null;
+    const body = inner.replace(/<title>.*?<\/title>/, "");
+    const spans = [...body.matchAll(/<tspan\b[^>]*\by="([^"]*)"[^>]*>(.*?)<\/tspan>/g)];
+    return spans.length === 0
+      ? { x: Number(own.x), title, lines: [body], ys: [Number(own.y)] }
+      : { x: Number(own.x), title, lines: spans.map(([, , line = ""]) => line), ys: spans.map(([, y]) => Number(y)) };
+  });
+}
+
+/** The `height` of the outer `<svg>`. */
+export function svgHeight(svg: string): number {
+  return Number(svg.match(/^<svg\b[^>]*\bheight="([^"]+)"/)?.[1]);
+}

@@ -94,6 +94,47 @@ export function defineContractSuite(options: ContractOptions): void {
       });
     });
 
+    describe("passwords (A2: any characters, no truncation)", () => {
+      // Signup → login → GET /me, the way a user would; the password must survive both hops unchanged.
+      const roundTrip = async (password: string) => {
+        const credentials = { username: uniqueName("pw"), password };
+        await client().signup(credentials).expect(201);
+        const agent = await client().login(credentials);
+        await agent.get("/me").expect(200);
+        return credentials;
+      };
+
+      it("a 64-character password round-trips", async () => {
+        const password = "0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+        expect(password).toHaveLength(64);
+        await roundTrip(password);
+      });
+
+      it("a Unicode password (accents, emoji, ß) round-trips", async () => {
+        await roundTrip("pässwörd-🔑-ß");
+      });
+
+      it("a password whose first 72 bytes match another's does not log in as it (no bcrypt-style truncation)", async () => {
+        // 36 × "ü" is 72 UTF-8 bytes but 36 characters: catches a cut at 72 bytes and at 72 characters.
+        const prefix = `${"ü".repeat(36)}${"x".repeat(36)}`;
+        const { username } = await roundTrip(`${prefix}-the-real-tail`);
+        expectError(
+          await client().loginRequest({ username, password: `${prefix}-another-tail` }),
+          401,
+          "invalid_credentials",
+        );
+        expectError(await client().loginRequest({ username, password: prefix }), 401, "invalid_credentials");
+      });
+
+      it("the same characters in another Unicode normalisation are another password (compared byte for byte)", async () => {
+        const nfc = "pässwörd-🔑-ß".normalize("NFC");
+        const nfd = nfc.normalize("NFD");
+        expect(nfd).not.toBe(nfc);
+        const { username } = await roundTrip(nfc);
+        expectError(await client().loginRequest({ username, password: nfd }), 401, "invalid_credentials");
+      });
+    });
+
     describe("GET /me", () => {
       it("→ 200 with the user, the instance and when the credential expires", async () => {
         const credentials = await signedUp();

@@ -4,7 +4,7 @@ import { projectRoot } from "@statelab/infra";
 import { createContext, StackPool } from "./context.js";
 import { describeEnvironment } from "./environment.js";
 import { openLab } from "./lab.js";
-import { createProgress } from "./progress.js";
+import { createProgress, silentProgress } from "./progress.js";
 import { writeReport } from "./report/index.js";
 import type { Results, ScenarioResult } from "./results.js";
 import { acquireRunLock } from "./run-lock.js";
@@ -18,6 +18,8 @@ export interface CompareOptions {
   outDir: string;
   /** Env for the infra (e.g. DATABASE_URL / REDIS_URL of servers to use instead of starting any). */
   infraEnv?: Record<string, string>;
+  /** No progress output (the test suite). */
+  silent?: boolean;
 }
 
 export const defaultReportsDir = path.join(projectRoot, "reports");
@@ -25,11 +27,11 @@ export const defaultReportsDir = path.join(projectRoot, "reports");
 const compareHome = path.join(projectRoot, ".statelab", "compare");
 
 /**
- * A comparison runs its own Postgres and Redis (ports 54359 / 63829), apart from
+ * A comparison runs its own Postgres and Redis (ports 54319 / 63789), apart from
  * `statelab up`'s, so stopping them at the end never pulls the floor from under a
  * running lab. DATABASE_URL / REDIS_URL still win.
  */
-const compareInfraEnv = { STATELAB_HOME: compareHome, PG_PORT: "54359", REDIS_PORT: "63829" };
+const compareInfraEnv = { STATELAB_HOME: compareHome, PG_PORT: "54319", REDIS_PORT: "63789" };
 
 /** Picks scenarios by id, in the registry's order; an unknown id is a usage error. */
 export function selectScenarios(ids: string[]): Scenario[] {
@@ -95,11 +97,12 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   );
   const startedAt = new Date();
   const runId = `${startedAt.toISOString().replace(/[-:]/g, "").slice(0, 15)}${randomBytes(2).toString("hex")}`;
-  const release = acquireRunLock(path.join(compareHome, "compare.lock"), "statelab compare");
-  const progress = createProgress();
+  const infraEnv = { ...compareInfraEnv, ...options.infraEnv };
+  const release = acquireRunLock(path.join(infraEnv.STATELAB_HOME, "compare.lock"), "statelab compare");
+  const progress = options.silent ? silentProgress : createProgress();
   const lab = await openLab({
     log: (line) => progress.log(`[infra] ${line}`),
-    infraEnv: { ...compareInfraEnv, ...options.infraEnv },
+    infraEnv,
   });
   const pool = new StackPool(lab, runId);
   const context = createContext(lab, pool, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseBackendList } from "./backend-list.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, parseFlags } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { createProxy } from "./proxy.js";
 
@@ -64,6 +64,72 @@ describe("loadConfig", () => {
     const message = (caught as Error).message;
     for (const name of ["PROXY_PORT", "PROXY_STRATEGY", "PROXY_BACKENDS", "PROXY_HEALTH_RISE", "PROXY_TRUST_FORWARDED"])
       expect(message).toContain(name);
+  });
+});
+
+describe("LOG_LEVEL", () => {
+  it("defaults to info, takes any pino level, and names a bad one", () => {
+    expect(loadConfig({}).logLevel).toBe("info");
+    expect(loadConfig({ LOG_LEVEL: "warn" }).logLevel).toBe("warn");
+    expect(loadConfig({ LOG_LEVEL: "silent" }).logLevel).toBe("silent");
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL must be one of/);
+  });
+});
+
+describe("command-line flags (parseFlags → loadConfig)", () => {
+  it("--strategy, --port and --backends override their env vars; the rest still comes from env", () => {
+    const flags = parseFlags(["--strategy", "source-hash", "--port=7101", "--backends", "f=http://127.0.0.1:5101"]);
+    const config = loadConfig(
+      {
+        PROXY_STRATEGY: "round-robin",
+        PROXY_PORT: "7001",
+        PROXY_BACKENDS: "e=http://127.0.0.1:5001",
+        PROXY_ADMIN_PORT: "7002",
+      },
+      flags,
+    );
+    expect(config).toMatchObject({ strategy: "source-hash", port: 7101, adminPort: 7002 });
+    expect(config.backends.map((backend) => backend.id)).toEqual(["f"]);
+  });
+
+  it("no flags → env as before", () => {
+    expect(loadConfig({ PROXY_STRATEGY: "least-connections" }, parseFlags([])).strategy).toBe("least-connections");
+  });
+
+  it.each([[["--nope"]], [["--strategy"]], [["stray"]]])("parseFlags(%j) → a usage error", (argv) => {
+    const error = (() => {
+      try {
+        parseFlags(argv);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProxyConfigError);
+    expect((error as ProxyConfigError).isUsage).toBe(true);
+  });
+
+  it("a bad flag value is a usage error named by the flag; a bad env value is not a usage error", () => {
+    const fromFlags = (() => {
+      try {
+        loadConfig({ PROXY_HEALTH_RISE: "0" }, { strategy: "random", port: "x", backends: "" });
+      } catch (e) {
+        return e as ProxyConfigError;
+      }
+    })();
+    expect(fromFlags?.isUsage).toBe(true);
+    expect(fromFlags?.message).toMatch(/--strategy must be one of/);
+    expect(fromFlags?.message).toMatch(/--port must be an integer/);
+    expect(fromFlags?.message).toMatch(/--backends needs a value/);
+    expect(fromFlags?.message).toMatch(/PROXY_HEALTH_RISE/);
+    const fromEnv = (() => {
+      try {
+        loadConfig({ PROXY_STRATEGY: "random" });
+      } catch (e) {
+        return e as ProxyConfigError;
+      }
+    })();
+    expect(fromEnv?.isUsage).toBe(false);
+    expect(fromEnv?.message).toMatch(/PROXY_STRATEGY must be one of/);
   });
 });
 

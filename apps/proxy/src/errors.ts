@@ -38,8 +38,14 @@ export class ProxyError extends Error {
 /** Thrown at construction when options or env are wrong; names every problem at once. */
 export class ProxyConfigError extends Error {
   override readonly name = "ProxyConfigError";
-  constructor(readonly problems: readonly string[]) {
+  /** Some problem is in the command line (main.ts exits 2, as for any usage error). */
+  readonly isUsage: boolean;
+  constructor(
+    readonly problems: readonly string[],
+    options: { isUsage?: boolean } = {},
+  ) {
     super(`invalid proxy configuration: ${problems.join("; ")}`);
+    this.isUsage = options.isUsage ?? false;
   }
 }
 

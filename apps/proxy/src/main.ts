@@ -2,20 +2,22 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino } from "pino";
-import { loadConfig } from "./config.js";
+import { loadConfig, parseFlags } from "./config.js";
 import { ProxyConfigError } from "./errors.js";
 import { createProxy } from "./proxy.js";
 
-const log = pino({ name: "statelab-proxy" });
-
+// Flags (--strategy, --port, --backends) override their env vars; both are checked together.
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig(process.env);
+  config = loadConfig(process.env, parseFlags(process.argv.slice(2)));
 } catch (error) {
   if (!(error instanceof ProxyConfigError)) throw error;
-  log.fatal(error.message);
-  process.exit(1);
+  // One plain line, before any logger: the log level is itself configuration.
+  console.error(`statelab-proxy: ${error.message}`);
+  process.exit(error.isUsage ? 2 : 1);
 }
+
+const log = pino({ name: "statelab-proxy", level: config.logLevel });
 
 const proxy = createProxy({ ...config, onEvent: (event) => log.info(event, event.type) });
 

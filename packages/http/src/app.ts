@@ -26,6 +26,16 @@ export interface HttpAppOptions {
 
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
+const instanceIds = new WeakMap<Express, string>();
+
+/**
+ * The instance id an app from createHttpApp answers with, so serve() can put it on
+ * the raw 400/431 that Node writes before express runs. Undefined for other apps.
+ */
+export function instanceIdOf(app: Express): string | undefined {
+  return instanceIds.get(app);
+}
+
 /**
  * The express app both backends share: instance and request ids, method guard,
  * metrics, request logs, JSON-only bodies, /healthz, /readyz, /metrics, then the
@@ -37,6 +47,8 @@ export function createHttpApp(options: HttpAppOptions, routes: Router): Express 
   app.set("trust proxy", options.trustProxy ?? false);
   app.set("etag", false);
   app.use(instanceIdHeader(options.instanceId));
+  // After instanceIdHeader has checked it: serve() writes it into a raw response head.
+  instanceIds.set(app, options.instanceId);
   if (options.logRequests ?? true) {
     app.use(
       pinoHttp({

@@ -17,7 +17,6 @@ export type ErrorCode =
   | "token_expired"
   | "refresh_reused"
   | "csrf_failed"
-  | "forbidden"
   | "username_taken"
   | "version_conflict"
   | "rate_limited"
@@ -111,7 +110,7 @@ export class UnauthenticatedError extends AppError {
 
 export class ForbiddenError extends AppError {
   override readonly name = "ForbiddenError";
-  constructor(code: Extract<ErrorCode, "csrf_failed" | "forbidden"> = "forbidden", message?: string) {
+  constructor(code: Extract<ErrorCode, "csrf_failed">, message?: string) {
     super(403, code, message ? { message } : {});
   }
 }
@@ -135,13 +134,8 @@ export class RateLimitedError extends AppError {
 
 export class ServiceUnavailableError extends AppError {
   override readonly name = "ServiceUnavailableError";
-  constructor(code: Extract<ErrorCode, "store_unavailable" | "db_unavailable" | "not_ready">, cause?: unknown) {
-    const what =
-      code === "db_unavailable"
-        ? "the user database"
-        : code === "store_unavailable"
-          ? "the session store"
-          : "a dependency";
+  constructor(code: Extract<ErrorCode, "store_unavailable" | "db_unavailable">, cause?: unknown) {
+    const what = code === "db_unavailable" ? "the user database" : "the session store";
     super(503, code, { message: `${what} is unavailable; try again shortly`, cause, headers: { "Retry-After": "1" } });
   }
 }

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { ErrorCode } from "./errors.js";
 
 /** A readiness check resolves when its dependency answers and rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -40,10 +41,13 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, timeoutMs =
       res.json({ status: "ready", checks: report });
       return;
     }
+    // Written here rather than thrown: the body carries `checks` beside the error, which the
+    // error handler's one shape has no place for. The code is still one of ErrorCode's.
+    const code = "not_ready" satisfies ErrorCode;
     res
       .status(503)
       .set("Retry-After", "1")
-      .json({ error: { code: "not_ready", message: `not ready: ${failed.join(", ")}` }, checks: report });
+      .json({ error: { code, message: `not ready: ${failed.join(", ")}` }, checks: report });
   });
   return router;
 }

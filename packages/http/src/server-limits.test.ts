@@ -78,6 +78,9 @@ describe("a real server from serve() (H4)", () => {
     expect(res.status).toBe(431);
     expect(res.headers["content-type"]).toBe("application/json");
     expect(res.headers.connection).toBe("close");
+    // Node answers before express runs; the README still promises these on every response.
+    expect(res.headers["x-instance-id"]).toBe("limits-1");
+    expect(res.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(res.text)).toEqual({ error: { code: "header_too_large", message: expect.any(String) } });
   });
 
@@ -104,6 +107,7 @@ describe("a real server from serve() (H4)", () => {
   it("a request that is not HTTP (raw socket) → 400 with the JSON error invalid_request", async () => {
     const response = await raw(running.port, "HELLO THERE\r\n\r\n");
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(response).toMatch(/\r\nX-Instance-Id: limits-1\r\n/);
     expect(bodyOf(response)).toEqual({ error: { code: "invalid_request", message: expect.any(String) } });
   });
 

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
+import { instanceIdOf } from "./app.js";
 import type { Logger } from "./logger.js";
 
 export interface ServeOptions {
@@ -33,6 +35,12 @@ export function serve(app: Express, options: ServeOptions): Promise<RunningServe
   // Above the proxy's idle timeout, so the proxy, not the app, closes idle upstream connections.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Express never sees these requests, so its X-Instance-Id middleware does not run: the
+  // raw answer carries the header itself (the id was checked against [A-Za-z0-9._-] when
+  // the app was built, so it cannot inject a header). The request id is always new: the
+  // request's own headers are what failed to parse.
+  const instanceId = instanceIdOf(app);
+  const instanceHeader = instanceId === undefined ? "" : `X-Instance-Id: ${instanceId}\r\n`;
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
@@ -41,7 +49,7 @@ export function serve(app: Express, options: ServeOptions): Promise<RunningServe
       ? clientErrorBody("header_too_large", "request headers are too large")
       : clientErrorBody("invalid_request", "malformed HTTP request");
     socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${instanceHeader}X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
 

@@ -8,7 +8,7 @@ import { type InfraConfig, loadInfraConfig } from "./config.js";
  *   run     up, then wait; Ctrl-C stops what this run started (what `npm start` does for now)
  */
 import { InfraError } from "./errors.js";
-import { type Infra, infraStatus, type Service, startInfra, stopInfra } from "./index.js";
+import { type Infra, infraStatus, startInfra, stopInfra } from "./index.js";
 
 const log = (line: string) => console.log(line);
 
@@ -20,7 +20,8 @@ function printUrls(infra: Infra): void {
 
 /** Foreground: start, wait for a signal, stop only what this run started. */
 async function runForeground(config: InfraConfig): Promise<void> {
-  const started: Service[] = [];
+  const interrupt = new AbortController();
+  let starting: Promise<Infra> | undefined;
   let stopping = 0;
   const shutdown = async (signal: NodeJS.Signals) => {
     // npm and the terminal may both deliver one Ctrl-C: only a later one forces.
@@ -31,14 +32,22 @@ async function runForeground(config: InfraConfig): Promise<void> {
     }
     stopping = Date.now();
     console.log(`\n${signal}: stopping the servers this run started…`);
-    for (const service of started.reverse()) await service.stop().catch((e: Error) => console.error(e.message));
+    // A start still under way stops what it launched (a postmaster still starting too), then rejects.
+    interrupt.abort();
+    const infra = await starting?.catch(() => undefined);
+    await infra?.stop().catch((e: Error) => console.error(e.message));
     process.exit(0);
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
   process.on("SIGHUP", shutdown);
-  const infra = await startInfra(config, { log, onStarted: (s) => started.push(s) });
-  if (stopping) return;
+  starting = startInfra(config, { log, signal: interrupt.signal });
+  const infra = await starting.catch((error: unknown) => {
+    // Interrupted: shutdown() finishes and exits.
+    if (interrupt.signal.aborted) return undefined;
+    throw error;
+  });
+  if (!infra || stopping) return;
   printUrls(infra);
   console.log("\nRunning. Press Ctrl-C to stop.");
   // Keep the event loop alive until a signal arrives.

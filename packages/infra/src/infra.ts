@@ -17,10 +17,10 @@ export interface StartOptions {
   /** fsync off: for throwaway test clusters. */
   fast?: boolean;
   /**
-   * Called with each server as soon as it runs, so a caller interrupted halfway
-   * (Ctrl-C during initdb) can still stop what was started.
+   * Abort it (Ctrl-C) and a start under way stops every server it launched, the one
+   * still starting included, before it rejects; servers it reused stay up.
    */
-  onStarted?: (service: Service) => void;
+  signal?: AbortSignal;
 }
 
 const external = (name: Service["name"], url: string): Service => ({
@@ -34,9 +34,9 @@ const external = (name: Service["name"], url: string): Service => ({
 /** Brings up Postgres and Redis (or takes DATABASE_URL / REDIS_URL as given). */
 export async function startInfra(config: InfraConfig, options: StartOptions = {}): Promise<Infra> {
   const log = options.log ?? (() => {});
+  const { signal } = options;
   const started: Service[] = [];
   const track = (service: Service) => {
-    if (service.startedHere) options.onStarted?.(service);
     started.push(service);
     return service;
   };
@@ -50,11 +50,12 @@ export async function startInfra(config: InfraConfig, options: StartOptions = {}
             database: config.database,
             fast: options.fast ?? false,
             log,
+            signal,
           }),
         );
     const redis = config.redisUrl
       ? external("redis", config.redisUrl)
-      : track(await startRedis({ stateDir: config.stateDir, port: config.redisPort, log }));
+      : track(await startRedis({ stateDir: config.stateDir, port: config.redisPort, log, signal }));
     return {
       databaseUrl: postgres.url,
       redisUrl: redis.url,

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { InfraError } from "./errors.js";
 import { infraStatus, startInfra, stopInfra } from "./infra.js";
 import { startPostgres } from "./postgres.js";
 import { pingRedis, startRedis } from "./redis.js";
-import { isProcessAlive } from "./system.js";
+import { isPortOpen, isProcessAlive } from "./system.js";
 
 // Own state dirs and ports: the suite's shared servers are never touched.
 const dirs: string[] = [];
@@ -21,6 +21,62 @@ const tempState = () => {
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+/**
+ * A port the kernel just handed out and nobody holds: the tests below run while other
+ * checkouts' suites run theirs, so they take no fixed port.
+ */
+const freePort = async (): Promise<number> => {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+};
+/** A state dir the `postgres` OS user can enter when we are root, so the cluster lives inside it. */
+const tempPgState = () => {
+  const dir = tempState();
+  chmodSync(dir, 0o755);
+  return dir;
+};
+
+const until = async <T>(check: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+/** The data dir a start announced in its "postgres: initdb <dir>" line. */
+const initdbDir = (text: string) => /postgres: initdb (\S+)/.exec(text)?.[1];
+/**
+ * The pid in the data dir's postmaster.pid once a postmaster wrote it. initdb's bootstrap
+ * backend writes that file too, with its pid negated: that one is not the server.
+ */
+const postmasterPid = (dataDir: string | undefined): number | undefined => {
+  if (dataDir === undefined) return undefined;
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+};
+const existsAsProcess = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Stops a postmaster a failing test left behind (SIGINT is Postgres's fast shutdown). */
+const killLeftover = (pid: number | undefined) => {
+  if (pid === undefined || !isProcessAlive(pid)) return;
+  process.kill(pid, "SIGCONT");
+  process.kill(pid, "SIGINT");
+};
 
 const lines: string[] = [];
 const log = (line: string) => lines.push(line);
@@ -84,6 +140,85 @@ describe("postgres lifecycle", () => {
   }, 60_000);
 });
 
+describe("postgres start: refusals and leftovers", () => {
+  it("a port held by another process → one clear InfraError naming PG_PORT, and no initdb", async () => {
+    const blocker = net.createServer().listen(0, "127.0.0.1");
+    await new Promise((r) => blocker.once("listening", r));
+    const { port } = blocker.address() as net.AddressInfo;
+    const stateDir = tempPgState();
+    lines.length = 0;
+    try {
+      const error = await startPostgres({ stateDir, port, database: "lab", log }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as Error).message).toMatch(
+        new RegExp(`port ${port} is in use by another process.*PG_PORT.*DATABASE_URL`),
+      );
+      expect(lines.some((l) => l.startsWith("postgres: initdb"))).toBe(false);
+      expect(existsSync(path.join(stateDir, "postgres", "data", "PG_VERSION"))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("a stale postmaster.pid (its process gone) is reported, and the server starts over it", async () => {
+    const stateDir = tempPgState();
+    const port = await freePort();
+    const first = await startPostgres({ stateDir, port, database: "lab", fast: true, log });
+    const dataDir = path.join(stateDir, "postgres", "data");
+    // The real file of a real postmaster, left behind as a crash would leave it.
+    const stale = readFileSync(path.join(dataDir, "postmaster.pid"), "utf8");
+    await first.stop();
+    // Gone, not just exiting: Postgres itself refuses a lock file whose pid still exists, zombies included.
+    await until(() => (existsAsProcess(first.pid as number) ? undefined : true), "the old postmaster to be reaped");
+    writeFileSync(path.join(dataDir, "postmaster.pid"), stale);
+    lines.length = 0;
+    const second = await startPostgres({ stateDir, port, database: "lab", fast: true, log });
+    try {
+      expect(lines.some((l) => /stale postmaster\.pid/.test(l))).toBe(true);
+      expect(second.startedHere).toBe(true);
+      expect(second.pid).not.toBe(first.pid);
+      expect(isProcessAlive(second.pid as number)).toBe(true);
+    } finally {
+      await second.stop();
+    }
+    expect(await isPortOpen(port)).toBe(false);
+  }, 60_000);
+
+  it("aborted while pg_ctl start runs → the start stops the server it launched, then rejects", async () => {
+    const stateDir = tempPgState();
+    const port = await freePort();
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const starting = startPostgres({
+      stateDir,
+      port,
+      database: "lab",
+      fast: true,
+      log: (line) => seen.push(line),
+      signal: controller.signal,
+    });
+    let pid: number | undefined;
+    try {
+      pid = await until(() => postmasterPid(initdbDir(seen.join("\n"))), "the postmaster's pid file");
+      // Frozen while it starts, pg_ctl start cannot have returned when the abort comes.
+      process.kill(pid, "SIGSTOP");
+      controller.abort();
+      process.kill(pid, "SIGCONT");
+      const error = await starting.then(
+        (service) => service.stop().then(() => "resolved"),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(InfraError);
+      expect((error as Error).message).toMatch(/interrupted/);
+      // pg_ctl stop returns once the pid file is gone, a moment before the process is.
+      await until(() => (isProcessAlive(pid as number) ? undefined : true), "the postmaster to exit", 5_000);
+      expect(await isPortOpen(port)).toBe(false);
+    } finally {
+      killLeftover(pid);
+    }
+  }, 60_000);
+});
+
 describe("startInfra / stopInfra", () => {
   it("with DATABASE_URL and REDIS_URL starts nothing and stops nothing", async () => {
     const config = loadInfraConfig({
@@ -137,4 +272,59 @@ describe("the `run` command (npm start)", () => {
     for (const pid of pids) expect(isProcessAlive(pid)).toBe(false);
     expect(await pingRedis(63834)).toBe(false);
   }, 90_000);
+
+  // A terminal's Ctrl-C reaches pg_ctl too, and pg_ctl passes a SIGINT on to the postmaster
+  // it is starting. These signals get no such help: they used to leave a running postmaster.
+  it.each([
+    ["SIGTERM to the CLI alone (a supervisor stopping it)", "SIGTERM", "process"],
+    ["SIGHUP to its whole process group (the terminal closed)", "SIGHUP", "group"],
+  ] as const)(
+    "%s while pg_ctl start runs → the half-started Postgres is stopped too",
+    async (_what, signal, target) => {
+      const [pgPort, redisPort] = [await freePort(), await freePort()];
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        STATELAB_HOME: tempPgState(),
+        PG_PORT: String(pgPort),
+        REDIS_PORT: String(redisPort),
+      };
+      delete env.DATABASE_URL;
+      delete env.REDIS_URL;
+      // Its own process group, like a shell's foreground job: a signal to -pid reaches pg_ctl too.
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(projectRoot, "packages/infra/src/cli.ts"), "run"],
+        { env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+      );
+      let output = "";
+      child.stdout.on("data", (d) => {
+        output += d;
+      });
+      child.stderr.on("data", (d) => {
+        output += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      let pid: number | undefined;
+      try {
+        pid = await until(() => postmasterPid(initdbDir(output)), "the postmaster's pid file");
+        // Freeze the postmaster while it is still starting: pg_ctl start, which waits for it to be
+        // ready, then cannot return, so the signal lands while the start is under way however
+        // fast this machine is. It resumes once the CLI has taken the signal.
+        process.kill(pid, "SIGSTOP");
+        process.kill(target === "group" ? -(child.pid as number) : (child.pid as number), signal);
+        await until(() => (output.includes(`${signal}: stopping`) ? true : undefined), "the CLI to take the signal");
+        process.kill(pid, "SIGCONT");
+        expect(await exited).toBe(0);
+        expect(output).not.toContain("Running.");
+        // pg_ctl stop returns once the pid file is gone, a moment before the process is.
+        await until(() => (isProcessAlive(pid as number) ? undefined : true), "the postmaster to exit", 5_000);
+        expect(await isPortOpen(pgPort)).toBe(false);
+        expect(await pingRedis(redisPort)).toBe(false);
+      } finally {
+        killLeftover(pid);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+    },
+    90_000,
+  );
 });

@@ -14,6 +14,7 @@ import {
   isRoot,
   type RunOptions,
   run,
+  throwIfAborted,
   which,
 } from "./system.js";
 
@@ -176,14 +177,17 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
       `postgres: port ${port} is in use by another process, not by statelab's cluster; set PG_PORT to a free port or DATABASE_URL to use that server`,
     );
   }
+  throwIfAborted(options.signal, "postgres");
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log(`postgres: initdb ${dataDir}`);
+    // In our process group: a Ctrl-C stops initdb too, and initdb then removes what it wrote.
     await run(
       path.join(binDir, "initdb"),
       ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
       user,
     );
   }
+  throwIfAborted(options.signal, "postgres");
   const settings = [
     `-p ${port}`,
     "-c listen_addresses=127.0.0.1",
@@ -192,12 +196,26 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
     "-c max_connections=200",
     ...(options.fast ? ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"] : []),
   ];
+  // pg_ctl detaches the postmaster (setsid). It passes a SIGINT on to it, but a SIGHUP or
+  // SIGTERM to our process group would kill pg_ctl alone and leave the postmaster starting
+  // with nobody to stop it: pg_ctl runs to its end out of the group's reach instead.
   await run(
     path.join(binDir, "pg_ctl"),
     ["start", "-D", dataDir, "-l", path.join(base, "postgres.log"), "-w", "-t", "60", "-o", settings.join(" ")],
-    user,
+    { ...user, detached: true },
   );
-  await ensureDatabase(port, database);
+  // pg_ctl -w succeeded, so the postmaster answering is the one it forked: ours to stop when
+  // the start goes no further. (A failed pg_ctl may mean another start's server won the data
+  // dir's lock, which is not ours to stop.)
+  try {
+    await ensureDatabase(port, database);
+    throwIfAborted(options.signal, "postgres");
+  } catch (error) {
+    await stopCluster(cluster, log).catch((stopError: Error) =>
+      log(`postgres: could not stop the server this start launched: ${stopError.message}`),
+    );
+    throw error;
+  }
   const pid = runningPostmaster(dataDir)?.pid ?? null;
   log(`postgres: started (pid ${pid}) at ${url}`);
   return { name: "postgres", url, pid, startedHere: true, stop };

@@ -3,7 +3,16 @@ import net from "node:net";
 import path from "node:path";
 import { InfraError } from "./errors.js";
 import type { Service, ServiceOptions } from "./service.js";
-import { aptInstall, isPortOpen, isProcessAlive, processCommand, run, waitFor, which } from "./system.js";
+import {
+  aptInstall,
+  isPortOpen,
+  isProcessAlive,
+  processCommand,
+  run,
+  throwIfAborted,
+  waitFor,
+  which,
+} from "./system.js";
 
 async function findRedisServer(options: ServiceOptions): Promise<string> {
   const found = which("redis-server");
@@ -82,27 +91,37 @@ export async function startRedis(options: ServiceOptions): Promise<Service> {
   const binary = await findRedisServer(options);
   const { dir, pidFile, portFile } = paths(stateDir);
   mkdirSync(dir, { recursive: true });
-  await run(binary, [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    // Sessions are soft state: nothing is written to disk.
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--daemonize",
-    "yes",
-    "--pidfile",
-    pidFile,
-    "--logfile",
-    path.join(dir, "redis.log"),
-    "--dir",
-    dir,
-  ]);
+  throwIfAborted(options.signal, "redis");
+  // Out of our process group's reach, like pg_ctl: the launch completes, and an abort then stops the daemon.
+  await run(
+    binary,
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      // Sessions are soft state: nothing is written to disk.
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      pidFile,
+      "--logfile",
+      path.join(dir, "redis.log"),
+      "--dir",
+      dir,
+    ],
+    { detached: true },
+  );
   writeFileSync(portFile, String(port));
   await waitFor(async () => existsSync(pidFile) && (await pingRedis(port)), 10_000, `redis-server on port ${port}`);
+  if (options.signal?.aborted) {
+    await stopRedis(options);
+    throwIfAborted(options.signal, "redis");
+  }
   const pid = runningRedis(stateDir)?.pid ?? null;
   log(`redis: started (pid ${pid}) at ${url}`);
   return { name: "redis", url, pid, startedHere: true, stop };

@@ -5,6 +5,11 @@ export interface ServiceOptions {
   stateDir: string;
   port: number;
   log: Log;
+  /**
+   * Aborting (Ctrl-C) makes a start that is under way stop the server it launched
+   * once the launch has settled, and reject; a server it merely reused stays up.
+   */
+  signal?: AbortSignal;
 }
 
 /** A server statelab uses: one it started, one it found running, or an external URL. */

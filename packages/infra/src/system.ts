@@ -62,6 +62,17 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   cwd?: string;
+  /**
+   * Its own process group, out of reach of signals to ours (Ctrl-C, a closed terminal):
+   * for launches that must run to their end so that the caller can then undo them (a
+   * `pg_ctl start` killed by SIGHUP leaves its detached postmaster starting).
+   */
+  detached?: boolean;
+}
+
+/** Throws once the caller has given up; a start calls it between its steps. */
+export function throwIfAborted(signal: AbortSignal | undefined, service: string): void {
+  if (signal?.aborted) throw new InfraError(`${service}: start interrupted`);
 }
 
 /** Runs a command to completion; throws InfraError with its output when it fails. */

@@ -91,6 +91,29 @@ describe("UserStore.verifyCredentials", () => {
     await expect(users.verifyCredentials(username, "upgrade-me")).resolves.not.toBeNull();
   });
 
+  it("the rehash on login is an update: version + 1 and updated_at moves (A1, optimistic concurrency)", async () => {
+    const weakStore = createPgUserStore({
+      pool,
+      hasher: await createPasswordHasher({ ...TEST_ONLY_PARAMS, memoryCostKiB: 512 }),
+    });
+    const created = await weakStore.create({ username: uniqueName(), password: "upgrade-me" });
+    expect(created.version).toBe(1);
+    // Age the row, so "updated_at moved" does not depend on two now()s differing.
+    await pool.query("UPDATE users SET updated_at = now() - interval '1 hour' WHERE id = $1", [created.id]);
+    const before = await users.findById(created.id);
+
+    const loggedIn = await users.verifyCredentials(created.username, "upgrade-me");
+
+    const after = await users.findById(created.id);
+    expect(after?.version).toBe(2);
+    expect(after?.updatedAt.getTime()).toBeGreaterThan(before?.updatedAt.getTime() ?? Number.POSITIVE_INFINITY);
+    // The login answers with the row as it now is, so a PATCH with its version succeeds.
+    expect(loggedIn).toMatchObject({ id: created.id, version: 2 });
+    await expect(users.update(created.id, { displayName: "after-rehash" }, 2)).resolves.toMatchObject({ version: 3 });
+    // A second login finds nothing to upgrade and changes nothing.
+    await expect(users.verifyCredentials(created.username, "upgrade-me")).resolves.toMatchObject({ version: 3 });
+  });
+
   it("unknown user costs an argon2 verify like a wrong password (A4, interleaved medians)", async () => {
     const hasher = await createPasswordHasher(); // real OWASP cost: the timing gap must hide behind it
     const store = createPgUserStore({ pool, hasher });

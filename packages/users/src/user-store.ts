@@ -102,11 +102,14 @@ export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher 
       if (!ok) return null;
       if (needsRehash) {
         // Guarded by the old hash, so a concurrent password change is never overwritten.
-        await query("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3", [
-          await hasher.hash(password),
-          row.id,
-          row.password_hash,
-        ]);
+        // A rehash is an update like any other: it bumps `version`, so a writer holding
+        // the old version gets 409 rather than silently racing it.
+        const { rows: upgraded } = await query<UserRow>(
+          `UPDATE users SET password_hash = $1, version = version + 1, updated_at = now()
+           WHERE id = $2 AND password_hash = $3 RETURNING ${COLUMNS}`,
+          [await hasher.hash(password), row.id, row.password_hash],
+        );
+        if (upgraded[0]) return toUser(upgraded[0]);
       }
       return toUser(row);
     },

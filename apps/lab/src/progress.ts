@@ -58,3 +58,10 @@ function plainProgress(stream: NodeJS.WriteStream): ProgressDisplay {
     stop: () => {},
   };
 }
+
+/** Prints nothing: for callers that only want the results. */
+export const silentProgress: ProgressDisplay = {
+  bar: () => ({ update: () => {}, done: () => {} }),
+  log: () => {},
+  stop: () => {},
+};

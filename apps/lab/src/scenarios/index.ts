@@ -1,5 +1,25 @@
 import type { Scenario } from "../scenario.js";
+import { baseline } from "./baseline.js";
+import { connectionBinding } from "./connection-binding.js";
+import { crash } from "./crash.js";
+import { expiry } from "./expiry.js";
+import { pause } from "./pause.js";
+import { refreshRace } from "./refresh-race.js";
+import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
+import { scaleOut } from "./scale-out.js";
+import { storeOutage } from "./store-outage.js";
 
 /** Every scenario, in the order a comparison runs them. A new scenario is a new file plus one line here. */
-export const scenarios: Scenario[] = [routing];
+export const scenarios: Scenario[] = [
+  baseline,
+  routing,
+  crash,
+  pause,
+  storeOutage,
+  scaleOut,
+  expiry,
+  revocation,
+  connectionBinding,
+  refreshRace,
+];

@@ -41,9 +41,10 @@ describe("statelab compare --quick (routing, expiry, revocation, crash)", () => 
     expect(invariant("routing", "memory store behind sticky cookies loses none")?.holds).toBe(true);
     expect(invariant("expiry", "soft expiry leaves 0 orphans")?.holds).toBe(true);
     expect(invariant("revocation", "revocation latency is 0 with a denylist")?.holds).toBe(true);
-    expect(invariant("crash", "no session lost on a crash with the Redis store")?.holds).toBe(true);
+    expect(invariant("crash", "no session lost on a crash: stateful, Redis store")?.holds).toBe(true);
     for (const scenario of results.scenarios) {
-      for (const claim of scenario.invariants) expect(claim.holds, `${scenario.id}: ${claim.name} — ${claim.detail}`).toBe(true);
+      for (const claim of scenario.invariants)
+        expect(claim.holds, `${scenario.id}: ${claim.name} — ${claim.detail}`).toBe(true);
       expect(scenario.reading.length, `${scenario.id} has a reading`).toBeGreaterThan(0);
     }
 

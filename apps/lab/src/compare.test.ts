@@ -50,7 +50,7 @@ describe("statelab compare --quick (routing, expiry, revocation, crash)", () => 
 
     // The report is what was measured: results.json round-trips, the HTML is self-contained.
     const written = JSON.parse(readFileSync(files.json, "utf8")) as Results;
-    expect(written.scenarios.map((s) => s.id)).toEqual(["routing", "expiry", "revocation", "crash"]);
+    expect(written.scenarios.map((s) => s.id)).toEqual(["routing", "crash", "expiry", "revocation"]); // registry order
     expect(written.environment.cpus).toBeGreaterThan(0);
     expect(written.environment.postgres).toMatch(/PostgreSQL \d+/);
     expect(written.environment.redis).toMatch(/Redis \d+/);

@@ -112,15 +112,16 @@ describe("timelineCharts", () => {
     expect(ok.series).toEqual([
       {
         label: "v",
+        // Buckets are drawn at their middle.
         points: [
-          [0, 1],
-          [1, 0],
+          [0.5, 1],
+          [1.5, 0],
         ],
       },
     ]);
     expect(errors.series[0]?.points).toEqual([
-      [0, 0],
-      [1, 2],
+      [0.5, 0],
+      [1.5, 2],
     ]);
     expect(ok.markers).toEqual([{ x: 1, label: "kill" }]);
   });

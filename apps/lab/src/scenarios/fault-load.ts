@@ -383,7 +383,8 @@ export function timelineCharts(
     title,
     xLabel: "seconds since the load started",
     yLabel,
-    series: variants.map((v) => ({ label: v.label, points: v.summary.timeline.map((b) => [b.t, y(b)]) })),
+    // Each 1 s bucket is drawn at its middle, so a drop lines up with the marker that caused it.
+    series: variants.map((v) => ({ label: v.label, points: v.summary.timeline.map((b) => [b.t + 0.5, y(b)]) })),
     markers,
   });
   return [

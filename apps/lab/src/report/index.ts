@@ -1,3 +1,4 @@
+export { renderChartSheet } from "./chart-sheet.js";
 export { renderHtml } from "./html.js";
 export { type MarkdownOptions, renderMarkdown } from "./markdown.js";
 export { type ChartOptions, describeChart, renderChart } from "./svg.js";

@@ -358,6 +358,15 @@ describe("writeReport", () => {
     const links = [...md.matchAll(/!\[[^\]]*\]\(([^)]*)\)/g)].map(([, target]) => target);
     expect(links).toEqual(["charts/redis-outage-1.svg", "charts/balancing-1.svg", "charts/balancing-2.svg"]);
     expect(readFileSync(written.html, "utf8")).toBe(renderHtml(results));
+
+    // The chart sheet: every chart once, each under its scenario's title, nothing external.
+    const sheet = readFileSync(written.chartSheet, "utf8");
+    expect(sheet.match(/<svg /g)).toHaveLength(written.charts.length);
+    for (const scenario of results.scenarios) {
+      if (scenario.charts.length > 0) expect(sheet).toContain(`<figcaption>${scenario.title}`);
+    }
+    expect(sheet).not.toMatch(/\s(src|href)=["']https?:/);
+    expect(xmlProblems(sheet.slice(sheet.indexOf('<div class="grid">'), sheet.indexOf("</body>")))).toEqual([]);
   });
 
   it("keeps chart files inside charts/ and distinct, whatever the scenario ids", () => {

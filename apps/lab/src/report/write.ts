@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Chart, Results } from "../results.js";
+import { renderChartSheet } from "./chart-sheet.js";
 import { slug } from "./escape.js";
 import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
@@ -11,6 +12,8 @@ export interface WrittenReport {
   json: string;
   markdown: string;
   html: string;
+  /** Every chart on one page (for a screenshot). */
+  chartSheet: string;
   charts: string[];
 }
 
@@ -35,7 +38,7 @@ export function chartFileNames(results: Results): Map<Chart, string> {
 }
 
 /**
- * Writes results.json, charts/*.svg, report.md and report.html into `dir` (created if
+ * Writes results.json, charts/*.svg, report.md, report.html and charts.html into `dir` (created if
  * missing, files overwritten) and returns their paths.
  */
 export async function writeReport(dir: string, results: Results): Promise<WrittenReport> {
@@ -52,8 +55,10 @@ export async function writeReport(dir: string, results: Results): Promise<Writte
   const json = join(dir, "results.json");
   const markdown = join(dir, "report.md");
   const html = join(dir, "report.html");
+  const chartSheet = join(dir, "charts.html");
   await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(markdown, renderMarkdown(results, { chartFiles }));
   await writeFile(html, renderHtml(results));
-  return { json, markdown, html, charts };
+  await writeFile(chartSheet, renderChartSheet(results));
+  return { json, markdown, html, chartSheet, charts };
 }

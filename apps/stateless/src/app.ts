@@ -30,7 +30,10 @@ export function describeTokenAuth(req: Request) {
   return { userId: claims.sub, auth: { kind: "jwt", expiresAt: new Date(claims.exp * 1000).toISOString() } };
 }
 
-/** The stateless backend: JWT access tokens, refresh tokens in Postgres, nothing per user in the process. Never listens. */
+/**
+ * The stateless backend: JWT access tokens, refresh tokens in Postgres; per user in the
+ * process only /chat/partners and the verified-token cache, which decides nothing. Never listens.
+ */
 export function createApp(deps: StatelessDeps) {
   const { config } = deps;
   const tokens = createAccessTokens({

@@ -1,11 +1,19 @@
-import { createPublicKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  X509Certificate,
+} from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SignJWT } from "jose";
+import { jwtVerify, SignJWT } from "jose";
 import request from "supertest";
 import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueName } from "../../../tests/support/index.js";
 import { statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
+import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
 import { loadKeySet } from "./tokens/keys.js";
 
 type Harness = Awaited<ReturnType<typeof statelessTestApp>>;
@@ -28,6 +36,51 @@ const b64 = (value: object | string) =>
   Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const segments = (token: string) => token.split(".") as [string, string, string];
 const decode = (segment: string) => JSON.parse(Buffer.from(segment, "base64url").toString()) as Record<string, unknown>;
+
+/**
+ * Other spellings of the same token that jose on Node 20 verifies, with the
+ * same claims: padding, an embedded space, and a last character that differs
+ * only in the spare bits base64url leaves over — all in the signature segment,
+ * the one part not covered by the signature itself.
+ */
+function byteVariants(token: string): Record<string, string> {
+  const [header, payload, signature] = segments(token);
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const original = Buffer.from(signature, "base64url");
+  const lastChar = [...alphabet]
+    .map((c) => signature.slice(0, -1) + c)
+    .find((s) => s !== signature && Buffer.from(s, "base64url").equals(original));
+  expect(lastChar).toBeDefined();
+  return {
+    padding: `${header}.${payload}.${signature}==`,
+    space: `${header}.${payload}.${signature.slice(0, 20)} ${signature.slice(20)}`,
+    "last character": `${header}.${payload}.${lastChar}`,
+  };
+}
+
+const P256_ORDER = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+/** (r, n − s): the same ECDSA signature's other, high-S form. */
+function highSTwin(token: string): string {
+  const [header, payload, signature] = segments(token);
+  const raw = Buffer.from(signature, "base64url");
+  const s = BigInt(`0x${raw.subarray(32).toString("hex")}`);
+  const highS = Buffer.from((P256_ORDER - s).toString(16).padStart(64, "0"), "hex");
+  return `${header}.${payload}.${Buffer.concat([raw.subarray(0, 32), highS]).toString("base64url")}`;
+}
+
+/** An attacker's own Ed25519 key and a self-signed certificate for it (openssl req -x509), for x5c. */
+const ATTACKER_KEY = `-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIK30bNg3T/asxrc0VPFQ4gkZM8XVVc9YuKsInA5bGk3K
+-----END PRIVATE KEY-----`;
+const ATTACKER_CERT = `-----BEGIN CERTIFICATE-----
+MIIBPDCB76ADAgECAhRwB1wTaYAhZSlFPejeU4a+pX2RdjAFBgMrZXAwEzERMA8G
+A1UEAwwIYXR0YWNrZXIwIBcNMjYxMTI1MTAyOTE4WhgPMjEyNjExMDExMDI5MTha
+MBMxETAPBgNVBAMMCGF0dGFja2VyMCowBQYDK2VwAyEAr7lLlHBP6uXR+StxRnoW
+86kS17xdy0qOmP8GxiGMmIyjUzBRMB0GA1UdDgQWBBQysUcpvQukRXE82JUlJ1PQ
+/kYQkTAfBgNVHSMEGDAWgBQysUcpvQukRXE82JUlJ1PQ/kYQkTAPBgNVHRMBAf8E
+BTADAQH/MAUGAytlcANBAEw56H2wdOSof+aA1wvrm68fpA47FAEFwvF8/AgN5Ofr
+Thc9LsEXikD0UC/JWXPgIO9DT9E0xbXiE8exa5RtwwY=
+-----END CERTIFICATE-----`;
 
 /** A token signed with `key`, claims and header as given on top of a valid baseline. */
 async function forge(
@@ -118,6 +171,7 @@ describe("claims (J2)", () => {
     ["expired", { exp: Math.floor(Date.now() / 1000) - 60 }],
     ["not yet valid (nbf in the future)", { nbf: Math.floor(Date.now() / 1000) + 600 }],
     ["issued too long ago (maxTokenAge)", { iat: Math.floor(Date.now() / 1000) - 3600 }],
+    ["iat in the future, beyond the clock tolerance", { iat: Math.floor(Date.now() / 1000) + 60 }],
   ])("%s → 401", async (what, claims) => {
     // jose reports a too-old iat as expired too.
     await expect401(
@@ -125,6 +179,11 @@ describe("claims (J2)", () => {
       h,
       what.startsWith("expired") || what.startsWith("issued") ? "token_expired" : "token_invalid",
     );
+  });
+
+  it("an iat a few seconds ahead, inside CLOCK_TOLERANCE (a peer's clock slightly fast) → 200", async () => {
+    expect(h.config.clockToleranceSeconds).toBe(5);
+    await me(await forge({ claims: { iat: Math.floor(Date.now() / 1000) + 3 } })).expect(200);
   });
 
   it("no exp → 401", async () => {
@@ -172,6 +231,17 @@ describe("key ids and embedded keys (J3)", () => {
     await expect401(await forge({ key: attacker.privateKey, header: { jwk, kid: undefined } }));
   });
 
+  it("an attacker's certificate embedded as x5c, signed with its key → 401 (x5c is never looked at)", async () => {
+    const key = createPrivateKey(ATTACKER_KEY);
+    const cert = new X509Certificate(ATTACKER_CERT);
+    // An honest forgery: the certificate really is for the key that signs.
+    expect(cert.publicKey.export({ format: "jwk" })).toEqual(createPublicKey(key).export({ format: "jwk" }));
+    const x5c = [cert.raw.toString("base64")];
+    await expect401(await forge({ key, header: { x5c } }));
+    await expect401(await forge({ key, header: { x5c, kid: undefined } }));
+    await expect401(await forge({ key, header: { x5c, kid: "attacker" } }));
+  });
+
   it("jku and x5u are never fetched: a listener at the URL sees no connection", async () => {
     let connections = 0;
     const listener = http.createServer((_req, res) => res.end("{}"));
@@ -196,22 +266,29 @@ describe("key ids and embedded keys (J3)", () => {
 
 describe("encoding (J5)", () => {
   it("padding, embedded spaces and a non-canonical last character → 401", async () => {
-    const [header, payload, signature] = segments(good);
-    await expect401(`${header}.${payload}.${signature}==`);
-    await expect401(`${header}.${payload} .${signature}`);
-    // The last base64url character carries spare bits: change only those and the bytes stay the same.
-    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const original = Buffer.from(signature, "base64url");
-    const twin = [...alphabet]
-      .map((c) => signature.slice(0, -1) + c)
-      .find((s) => s !== signature && Buffer.from(s, "base64url").equals(original)) as string;
-    expect(twin).toBeDefined();
-    await expect401(`${header}.${payload}.${twin}`);
+    for (const variant of Object.values(byteVariants(good))) await expect401(variant);
   });
 
-  it("a 5 KB token → 401; a 200 KB one → 401 or 431, never 5xx", async () => {
+  it("a token over 4 KB, validly signed with the real key, → 401: the size cap alone refuses it", async () => {
+    const publicKey = createPublicKey(h.keys.signer.key);
+    const checks = { issuer: h.config.issuer, audience: h.config.audience, typ: "at+jwt" };
+    const bare = (await forge()).length;
+    // Padding that brings the token to just under the cap, and just over it.
+    const under = await forge({ claims: { pad: "x".repeat(Math.floor(((4096 - bare) * 3) / 4) - 12) } });
+    const over = await forge({ claims: { pad: "x".repeat(Math.floor(((4096 - bare) * 3) / 4) + 12) } });
+    expect(under.length).toBeGreaterThan(4060);
+    expect(under.length).toBeLessThanOrEqual(4096);
+    expect(over.length).toBeGreaterThan(4096);
+    expect(over.length).toBeLessThan(4140);
+    // Both verify with jose itself: without the cap the server would accept the larger one too.
+    await jwtVerify(under, publicKey, checks);
+    await jwtVerify(over, publicKey, checks);
+    await me(under).expect(200);
+    await expect401(over);
+  });
+
+  it("a 200 KB token → 401 or 431, never 5xx", async () => {
     const [header, , signature] = segments(good);
-    await expect401(`${header}.${b64({ pad: "x".repeat(4000) })}.${signature}`);
     const huge = await me(`${header}.${b64({ pad: "x".repeat(200_000) })}.${signature}`);
     expect([401, 431]).toContain(huge.status);
   });
@@ -241,12 +318,36 @@ describe("ES256", () => {
     const login = await request(es.app).post("/auth/login").send(credentials).expect(200);
     const token: string = login.body.accessToken;
     await me(token, es).expect(200);
-    const [header, payload, signature] = segments(token);
-    const raw = Buffer.from(signature, "base64url");
-    const n = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
-    const s = BigInt(`0x${raw.subarray(32).toString("hex")}`);
-    const highS = Buffer.from((n - s).toString(16).padStart(64, "0"), "hex");
-    const twin = Buffer.concat([raw.subarray(0, 32), highS]).toString("base64url");
-    await expect401(`${header}.${payload}.${twin}`, es);
+    await expect401(highSTwin(token), es);
+  });
+});
+
+describe("after logout (J6)", () => {
+  it("the token's byte variants, which jose takes for the same token, → 401 like the token", async () => {
+    const s = await statelessLogin(h.app);
+    const publicKey = createPublicKey(h.keys.signer.key);
+    const { jti } = decode(segments(s.accessToken)[1]);
+    const variants = byteVariants(s.accessToken);
+    for (const variant of Object.values(variants)) {
+      // Same signature, same jti: to jose these are the token itself.
+      expect((await jwtVerify(variant, publicKey)).payload.jti).toBe(jti);
+    }
+    await me(s.accessToken).expect(200);
+    await request(h.app).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    await expect401(s.accessToken);
+    for (const variant of Object.values(variants)) await expect401(variant);
+  });
+
+  it("ES256: the token's high-S twin, a valid signature of the same bytes, → 401 like the token", async () => {
+    const s = await statelessLogin(es.app);
+    const twin = highSTwin(s.accessToken);
+    expect((await jwtVerify(twin, createPublicKey(es.keys.signer.key))).payload.jti).toBe(
+      decode(segments(s.accessToken)[1]).jti,
+    );
+    await me(s.accessToken, es).expect(200);
+    await request(es.app).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
+    await expect401(s.accessToken, es);
+    await expect401(twin, es);
+    for (const variant of Object.values(byteVariants(s.accessToken))) await expect401(variant, es);
   });
 });

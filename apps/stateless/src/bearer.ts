@@ -16,8 +16,8 @@ const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="statelab"' };
 
 /**
  * `Authorization: Bearer <token>` → verified claims on req.claims, or 401 with
- * a WWW-Authenticate challenge (RFC 6750). Nothing about the user is kept in
- * the process: each request carries its proof.
+ * a WWW-Authenticate challenge (RFC 6750). Each request carries its proof; the
+ * process at most remembers that these exact bytes verified (the token cache).
  */
 export function requireBearer(tokens: AccessTokens, revocation: Revocation): RequestHandler {
   return async function requireBearer(req, _res, next) {

@@ -8,7 +8,7 @@ import { type RunningInstance, startInstance } from "../../../tests/support/proc
 import { tempKeyDir } from "../../../tests/support/stateless.js";
 import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
 
-// Real processes on ports of this file's own (4721x), sharing the test Postgres and Redis.
+// Real processes on ports of this file's own (4721x, 4723x), sharing the test Postgres and Redis.
 const instances: RunningInstance[] = [];
 afterAll(async () => {
   await Promise.all(instances.map((i) => i.stop()));
@@ -78,6 +78,50 @@ describe("two running instances", () => {
       expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
     }
   }, 60_000);
+});
+
+const kidOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[0] as string, "base64url").toString()).kid as string;
+
+describe("key rotation during a rolling restart (J4)", () => {
+  it("rotate, restart only A: a token A signs with the new kid verifies on B, which was not restarted", async () => {
+    const keyDir = tempKeyDir();
+    const env = { KEY_DIR: keyDir, REDIS_PREFIX: uniquePrefix("rotate") };
+    const [a, b] = await pair(47231, env);
+    const before = await statelessLogin(a.url);
+    const oldKid = kidOf(before.accessToken);
+
+    // The README's procedure: the CLI writes the new key, then the instances restart one by one.
+    const rotate = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "apps/stateless/src/keys-cli.ts"), "rotate"],
+      { env: { PATH: process.env.PATH ?? "", KEY_DIR: keyDir }, encoding: "utf8", timeout: 20_000 },
+    );
+    expect(rotate.status, rotate.stderr).toBe(0);
+    instances.splice(instances.indexOf(a), 1);
+    await a.stop();
+    const restarted = await startInstance("stateless", {
+      PORT: "47231",
+      INSTANCE_ID: "sl-47231",
+      DATABASE_URL: inject("databaseUrl"),
+      REDIS_URL: inject("redisUrl"),
+      LOG_REQUESTS: "false",
+      ...env,
+    });
+    instances.push(restarted);
+
+    const after = await statelessLogin(restarted.url, before.credentials);
+    const newKid = kidOf(after.accessToken);
+    expect(newKid).not.toBe(oldKid);
+    const res = await request(b.url).get("/me").set(bearer(after.accessToken)).expect(200);
+    expect(res.headers["x-instance-id"]).toBe("sl-47232");
+    // The old kid keeps verifying on both; B, having met the new kid, now signs with it too.
+    await request(restarted.url).get("/me").set(bearer(before.accessToken)).expect(200);
+    await request(b.url).get("/me").set(bearer(before.accessToken)).expect(200);
+    const fromB = await statelessLogin(b.url, before.credentials);
+    expect(kidOf(fromB.accessToken)).toBe(newKid);
+    await request(restarted.url).get("/me").set(bearer(fromB.accessToken)).expect(200);
+  }, 90_000);
 });
 
 describe("main.ts", () => {

@@ -1,7 +1,8 @@
 /**
  * npm run keys -w apps/stateless -- list | rotate | retire <kid>
- * Rotation: the new key signs from the next start of each instance; old kids
- * keep verifying until retired (restart instances after each step).
+ * Rotation: the new key signs from each instance's next start; an instance not
+ * restarted yet re-reads the file when a token carries a kid it does not know,
+ * so restarts may come in any order. Old kids keep verifying until retired.
  */
 import { loadStatelessConfig } from "./config.js";
 import { listKeys, loadKeySet, retireKey, rotateKeys } from "./tokens/keys.js";

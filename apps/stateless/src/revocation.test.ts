@@ -140,8 +140,9 @@ describe("Redis down", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  const app = (name: string) => apps[name] as ReturnType<typeof createApp>;
+
   it("denylist fails closed (503) by default, open by flag; REVOCATION=none keeps /me working", async () => {
-    const app = (name: string) => apps[name] as ReturnType<typeof createApp>;
     const s = await statelessLogin(app("closed"));
     await redisServer.stop();
     const closed = await me(app("closed"), s.accessToken);
@@ -157,5 +158,26 @@ describe("Redis down", () => {
       if (status !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(status).toBe(200);
+  }, 30_000);
+
+  it("DENYLIST_FAIL_OPEN opens reads only: logout, DELETE /auth/sessions/:handle and logout-all → 503 store_unavailable, never 500 or 204", async () => {
+    const open = app("open");
+    const a = await statelessLogin(open);
+    const b = await statelessLogin(open, a.credentials);
+    const otherDevice = JSON.parse(Buffer.from(b.accessToken.split(".")[1] as string, "base64url").toString()).fid;
+    await redisServer.stop();
+    try {
+      await me(open, a.accessToken).expect(200);
+      const results = [
+        await request(open).delete(`/auth/sessions/${otherDevice}`).set(bearer(a.accessToken)),
+        await request(open).post("/auth/logout").set(bearer(a.accessToken)),
+        await request(open).post("/auth/logout-all").set(bearer(a.accessToken)),
+      ];
+      expect(results.map((r) => ({ status: r.status, code: r.body.error?.code }))).toEqual(
+        Array(3).fill({ status: 503, code: "store_unavailable" }),
+      );
+    } finally {
+      redisServer = await startRedis({ stateDir, port: PORT, log: () => {} });
+    }
   }, 30_000);
 });

@@ -25,6 +25,12 @@ export interface AccessTokenOptions {
   cacheSize: number;
 }
 
+/** A verification's result: the claims, and the kid whose key checked them. */
+interface Verified {
+  claims: AccessClaims;
+  kid: string;
+}
+
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 const MAX_TOKEN_BYTES = 4096;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -75,9 +81,12 @@ export function createAccessTokens(options: AccessTokenOptions) {
   }
   if (options.clockToleranceSeconds > 5)
     throw new TypeError("createAccessTokens: clock tolerance above 5 s is refused");
-  const cache = new Map<string, AccessClaims>();
+  // Exact token bytes → what verifying them found. A cache, not a record of users: it
+  // decides nothing (exp, the kid and revocation are checked on every use), so losing
+  // it, or VERIFY_CACHE_SIZE=0, changes only speed, never an answer.
+  const cache = new Map<string, Verified>();
 
-  async function verifyUncached(token: string): Promise<AccessClaims> {
+  async function verifyUncached(token: string): Promise<Verified> {
     if (token.length > MAX_TOKEN_BYTES || !COMPACT_JWS.test(token)) throw invalid("not a compact JWS");
     const [headerSegment, payloadSegment, signatureSegment] = token.split(".") as [string, string, string];
     if (!isCanonical(headerSegment) || !isCanonical(payloadSegment) || !isCanonical(signatureSegment)) {
@@ -85,8 +94,15 @@ export function createAccessTokens(options: AccessTokenOptions) {
     }
     const header = parseHeader(headerSegment);
     const kid = header.kid;
+    if (typeof kid !== "string") throw invalid("unknown key id");
     // The kid only selects from the in-memory set; jku, x5u, jwk and x5c are never looked at.
-    const verifier = typeof kid === "string" ? keys.verifier(kid) : undefined;
+    // A kid not in it may be a key another instance already signs with: the set re-reads
+    // KEY_DIR (at most once a second) and the kid is looked up again, never used otherwise.
+    let verifier = keys.verifier(kid);
+    if (!verifier) {
+      await keys.refresh();
+      verifier = keys.verifier(kid);
+    }
     if (!verifier) throw invalid("unknown key id");
     if (header.alg !== verifier.alg) throw invalid("algorithm not allowed for this key");
     if (verifier.alg === "ES256") {
@@ -106,13 +122,14 @@ export function createAccessTokens(options: AccessTokenOptions) {
         clockTolerance: options.clockToleranceSeconds,
       });
       if (typeof payload.ep !== "number" || typeof payload.fid !== "string") throw invalid("missing claims");
-      return {
+      const claims = {
         sub: payload.sub as string,
         jti: payload.jti as string,
         exp: payload.exp as number,
         ep: payload.ep,
         fid: payload.fid,
       };
+      return { claims, kid };
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       if (error instanceof errors.JWTExpired) {
@@ -131,11 +148,13 @@ export function createAccessTokens(options: AccessTokenOptions) {
 
   return {
     async sign(claims: { sub: string; ep: number; fid: string }): Promise<{ token: string; claims: AccessClaims }> {
+      // Taken once: a re-read of KEY_DIR may replace the signer while this one is signing.
+      const signer = keys.signer;
       const now = Math.floor(Date.now() / 1000);
       const jti = randomUUID();
       const exp = now + options.ttlSeconds;
       const signed = await new SignJWT({ ep: claims.ep, fid: claims.fid })
-        .setProtectedHeader({ alg: keys.signer.alg, kid: keys.signer.kid, typ: ACCESS_TOKEN_TYPE })
+        .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: ACCESS_TOKEN_TYPE })
         .setIssuer(issuer)
         .setAudience(audience)
         .setSubject(claims.sub)
@@ -143,28 +162,31 @@ export function createAccessTokens(options: AccessTokenOptions) {
         .setIssuedAt(now)
         .setNotBefore(now)
         .setExpirationTime(exp)
-        .sign(keys.signer.key);
-      return { token: keys.signer.alg === "ES256" ? toLowS(signed) : signed, claims: { ...claims, jti, exp } };
+        .sign(signer.key);
+      return { token: signer.alg === "ES256" ? toLowS(signed) : signed, claims: { ...claims, jti, exp } };
     },
 
     /**
      * Verifies a token, or returns what a previous verification of the exact
-     * same bytes found. A cached token is still checked for expiry here, and for
-     * revocation by the caller, on every use.
+     * same bytes found. A cached token is still checked for expiry and for its
+     * kid still being in the key set here, and for revocation by the caller, on
+     * every use.
      */
     async verify(token: string): Promise<AccessClaims> {
       const cached = options.cacheSize > 0 ? cache.get(token) : undefined;
       if (cached) {
-        if (cached.exp + options.clockToleranceSeconds > Date.now() / 1000) return cached;
+        if (cached.claims.exp + options.clockToleranceSeconds > Date.now() / 1000 && keys.verifier(cached.kid)) {
+          return cached.claims;
+        }
         cache.delete(token);
-        return verifyUncached(token);
+        return (await verifyUncached(token)).claims;
       }
-      const claims = await verifyUncached(token);
+      const verified = await verifyUncached(token);
       if (options.cacheSize > 0) {
         if (cache.size >= options.cacheSize) cache.delete(cache.keys().next().value as string);
-        cache.set(token, claims);
+        cache.set(token, verified);
       }
-      return claims;
+      return verified.claims;
     },
   };
 }

@@ -24,12 +24,28 @@ export interface SigningKey {
   key: KeyObject;
 }
 
-/** The in-memory key set: one signer, and the kids that may verify. A kid never selects anything else. */
+export interface Verifier {
+  alg: JwtAlg;
+  key: KeyObject;
+}
+
+/**
+ * The in-memory key set: one signer, and the kids that may verify, as of the
+ * last read of KEY_DIR. A kid never selects anything but an entry of it.
+ */
 export interface KeySet {
-  signer: SigningKey;
-  verifier(kid: string): { alg: JwtAlg; key: KeyObject } | undefined;
+  /** The newest active key of this JWT_ALG in the file, as of the last read. */
+  readonly signer: SigningKey;
+  /** The verify key of a kid in memory; never reads the file. */
+  verifier(kid: string): Verifier | undefined;
+  /**
+   * Re-reads KEY_DIR for a kid that is not in memory: at most once a second,
+   * one read shared by every caller, and a caller inside that second waits for
+   * the next read instead of being refused.
+   */
+  refresh(): Promise<void>;
   /** Public keys of every kid that verifies, for /.well-known/jwks.json. */
-  jwks: { keys: Record<string, unknown>[] };
+  readonly jwks: { keys: Record<string, unknown>[] };
 }
 
 const FILE = "jwt-keys.json";
@@ -46,13 +62,18 @@ function newKey(alg: JwtAlg): StoredKey {
   };
 }
 
-function readKeyFile(dir: string): KeyFile | null {
+function readKeyText(dir: string): string | null {
   try {
-    return JSON.parse(readFileSync(path.join(dir, FILE), "utf8")) as KeyFile;
+    return readFileSync(path.join(dir, FILE), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
+}
+
+function readKeyFile(dir: string): KeyFile | null {
+  const text = readKeyText(dir);
+  return text === null ? null : (JSON.parse(text) as KeyFile);
 }
 
 /** Writes through a temp file and rename, so a reader never sees half a file. */
@@ -69,38 +90,53 @@ function writeKeyFile(dir: string, file: KeyFile, exclusive: boolean): void {
   renameSync(temp, target);
 }
 
+const hasSigner = (file: KeyFile, alg: JwtAlg) => file.keys.some((k) => k.status === "active" && k.alg === alg);
+
 /**
  * The signing keys every instance shares, from KEY_DIR: created once if absent,
  * never per process (round-robin across instances would break).
  */
 export function loadKeySet(dir: string, alg: JwtAlg): KeySet {
-  let file = readKeyFile(dir);
-  if (!file) {
+  let text = readKeyText(dir);
+  if (text === null) {
     writeKeyFile(dir, { keys: [newKey(alg)] }, true);
-    file = readKeyFile(dir) as KeyFile;
+    text = readKeyText(dir) as string;
   }
-  if (!file.keys.some((k) => k.status === "active" && k.alg === alg)) {
-    file = rotateKeys(dir, alg);
+  if (!hasSigner(JSON.parse(text) as KeyFile, alg)) {
+    rotateKeys(dir, alg);
+    text = readKeyText(dir) as string;
   }
-  return buildKeySet(file, alg);
+  return fileBackedKeySet(dir, alg, text);
 }
 
-function buildKeySet(file: KeyFile, alg: JwtAlg): KeySet {
-  const usable = file.keys.filter((k) => k.status !== "retired");
+interface Snapshot {
+  text: string;
+  signer: SigningKey;
+  verifiers: Map<string, Verifier>;
+  jwks: { keys: Record<string, unknown>[] };
+}
+
+function snapshotOf(text: string, alg: JwtAlg): Snapshot {
+  const file = JSON.parse(text) as KeyFile;
+  const active = file.keys.filter((k) => k.status === "active" && k.alg === alg).at(-1);
+  if (!active) throw new Error(`no active ${alg} key`);
+  // A Map, not an object: a kid such as "__proto__" or "constructor" finds nothing.
   const verifiers = new Map(
-    usable.map((k) => [
-      k.kid,
-      { alg: k.alg, key: createPublicKey(createPrivateKey({ key: k.privateJwk, format: "jwk" })) },
-    ]),
+    file.keys
+      .filter((k) => k.status !== "retired")
+      .map((k) => [
+        k.kid,
+        { alg: k.alg, key: createPublicKey(createPrivateKey({ key: k.privateJwk, format: "jwk" })) },
+      ]),
   );
-  const active = file.keys.filter((k) => k.status === "active" && k.alg === alg).at(-1) as StoredKey;
   return {
+    text,
     signer: {
       kid: active.kid,
       alg: active.alg,
       key: createPrivateKey({ key: active.privateJwk as never, format: "jwk" }),
     },
-    verifier: (kid) => verifiers.get(kid),
+    verifiers,
     jwks: {
       keys: [...verifiers].map(([kid, { alg: keyAlg, key }]) => ({
         ...(key.export({ format: "jwk" }) as Record<string, unknown>),
@@ -112,7 +148,67 @@ function buildKeySet(file: KeyFile, alg: JwtAlg): KeySet {
   };
 }
 
-/** Rotation: a new key signs from now on; the previous ones keep verifying until retired. */
+/** The shortest time between two reads of KEY_DIR prompted by unknown kids: forged kids cost one read a second. */
+const REREAD_INTERVAL_MS = 1000;
+
+/**
+ * Why an unknown kid re-reads the shared file instead of a two-step rotation
+ * (publish verify-only, restart everything, then activate): the two-step
+ * procedure is only safe if the operator really restarts every instance
+ * between the steps, and one that was missed gives the same intermittent 401s
+ * behind round-robin. A genuine token whose kid is not in memory means another
+ * instance read a newer file, so reading it then makes a rolling restart safe
+ * in any order, with one command. A request inside the one-second interval
+ * waits for the next read instead of being refused, so a kid published just
+ * after a read is never turned away. From the token, only the kid is used, and
+ * only as a Map key after the read: nothing in it names a file, a URL or a key.
+ * The read replaces the whole set, signer included, so an instance that has
+ * seen the new kid signs with it too, and a kid retired in the file stops
+ * verifying. A broken or half-edited file keeps the keys already in memory.
+ */
+function fileBackedKeySet(dir: string, alg: JwtAlg, text: string): KeySet {
+  let current = snapshotOf(text, alg);
+  let nextReadAt = 0;
+  let pending: Promise<void> | undefined;
+
+  const read = () => {
+    nextReadAt = Date.now() + REREAD_INTERVAL_MS;
+    try {
+      const latest = readKeyText(dir);
+      if (latest !== null && latest !== current.text) current = snapshotOf(latest, alg);
+    } catch {
+      // Keep serving with the keys in memory; the next unknown kid tries again.
+    }
+  };
+
+  return {
+    get signer() {
+      return current.signer;
+    },
+    get jwks() {
+      return current.jwks;
+    },
+    verifier: (kid) => current.verifiers.get(kid),
+    refresh() {
+      if (!pending && Date.now() >= nextReadAt) {
+        read();
+        return Promise.resolve();
+      }
+      // Inside the interval: wait for the next read rather than refuse a kid published since the last one.
+      pending ??= new Promise<void>((resolve) => setTimeout(resolve, nextReadAt - Date.now())).then(() => {
+        pending = undefined;
+        read();
+      });
+      return pending;
+    },
+  };
+}
+
+/**
+ * Rotation: a new key signs from each instance's next start, or from its next
+ * read of the file (an unknown kid prompts one); the previous ones keep
+ * verifying until retired.
+ */
 export function rotateKeys(dir: string, alg: JwtAlg): KeyFile {
   const file = readKeyFile(dir) ?? { keys: [] };
   const keys = file.keys.map((k) => (k.status === "active" ? { ...k, status: "verify" as const } : k));
@@ -121,7 +217,7 @@ export function rotateKeys(dir: string, alg: JwtAlg): KeyFile {
   return next;
 }
 
-/** Retiring a kid: tokens it signed are rejected from the next start on. */
+/** Retiring a kid: tokens it signed are rejected from each instance's next start or read of the file on. */
 export function retireKey(dir: string, kid: string): KeyFile {
   const file = readKeyFile(dir);
   const key = file?.keys.find((k) => k.kid === kid);

@@ -105,6 +105,16 @@ export function createRefreshStore(options: {
     }
   }
 
+  /** A single statement outside a transaction; Postgres not there → 503 db_unavailable, never a 500. */
+  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+      throw error;
+    }
+  }
+
   const insertToken = async (client: pg.PoolClient, familyId: string) => {
     const token = newToken();
     await client.query(
@@ -211,7 +221,7 @@ export function createRefreshStore(options: {
     /** Ends one family (a device); false when the user has no such live family. */
     async revoke(userId: string, familyId: string, reason = "logout"): Promise<boolean> {
       if (!UUID.test(familyId)) return false;
-      const { rowCount } = await pool.query(
+      const { rowCount } = await query(
         "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         [familyId, userId, reason],
       );
@@ -220,7 +230,7 @@ export function createRefreshStore(options: {
 
     /** Ends every family of the user; returns their ids. */
     async revokeAll(userId: string): Promise<string[]> {
-      const { rows } = await pool.query<{ id: string }>(
+      const { rows } = await query<{ id: string }>(
         "UPDATE refresh_families SET revoked_at = now(), revoked_reason = 'logout-all' WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
         [userId],
       );
@@ -229,7 +239,7 @@ export function createRefreshStore(options: {
 
     /** The user's live families: not revoked, inside the absolute and the idle lifetime. */
     async list(userId: string): Promise<Family[]> {
-      const { rows } = await pool.query<{ id: string; created_at: Date; last_used_at: Date; user_agent: string }>(
+      const { rows } = await query<{ id: string; created_at: Date; last_used_at: Date; user_agent: string }>(
         `SELECT id, created_at, last_used_at, user_agent FROM refresh_families
          WHERE user_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now()
            AND last_used_at > now() - make_interval(secs => $2)

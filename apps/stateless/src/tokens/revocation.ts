@@ -1,4 +1,4 @@
-import { type Logger, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
+import { AppError, type Logger, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
 import { isConnectionError, type RedisClient } from "@statelab/users";
 import type pg from "pg";
 import type { AccessClaims } from "./access-token.js";
@@ -35,8 +35,31 @@ export function createRevocation(options: RevocationOptions) {
   const familyKey = (fid: string) => `${prefix}deny:fid:${fid}`;
   const epochKey = (sub: string) => `${prefix}epoch:${sub}`;
 
+  /** Postgres not there → 503 db_unavailable, translated here so no route answers 500 for it. */
+  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+      throw error;
+    }
+  }
+
+  /**
+   * A revocation written to Redis. It fails closed even with DENYLIST_FAIL_OPEN, which
+   * only lets reads through: a logout that could not be recorded must not answer 204.
+   */
+  async function write(operation: Promise<unknown>): Promise<void> {
+    try {
+      await operation;
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new ServiceUnavailableError("store_unavailable", error);
+    }
+  }
+
   async function epochFromDb(userId: string): Promise<number> {
-    const { rows } = await pool.query<{ epoch: number }>("SELECT epoch FROM token_epochs WHERE user_id = $1", [userId]);
+    const { rows } = await query<{ epoch: number }>("SELECT epoch FROM token_epochs WHERE user_id = $1", [userId]);
     return rows[0]?.epoch ?? 0;
   }
 
@@ -61,12 +84,7 @@ export function createRevocation(options: RevocationOptions) {
       if (familyDenied) throw revoked("this device was logged out");
       let epoch = cachedEpoch === null || cachedEpoch === undefined ? null : Number(cachedEpoch);
       if (epoch === null) {
-        try {
-          epoch = await epochFromDb(claims.sub);
-        } catch (error) {
-          if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
-          throw error;
-        }
+        epoch = await epochFromDb(claims.sub);
         await redis
           .set(epochKey(claims.sub), String(epoch), { expiration: { type: "PX", value: ttlMs } })
           .catch(() => {});
@@ -82,24 +100,26 @@ export function createRevocation(options: RevocationOptions) {
       if (mode === "none") return;
       const remainingMs = claims.exp * 1000 - Date.now() + options.clockToleranceSeconds * 1000;
       if (remainingMs > 0)
-        await redis.set(denyKey(claims.jti), "1", { expiration: { type: "PX", value: remainingMs } });
+        await write(redis.set(denyKey(claims.jti), "1", { expiration: { type: "PX", value: remainingMs } }));
     },
 
     /** Denylists every access token of one device for the longest an access token can live. */
     async denyFamily(fid: string): Promise<void> {
       if (mode === "none") return;
-      await redis.set(familyKey(fid), "1", { expiration: { type: "PX", value: ttlMs } });
+      await write(redis.set(familyKey(fid), "1", { expiration: { type: "PX", value: ttlMs } }));
     },
 
     /** logout-all: every token issued before now stops working (write-through to Redis). */
     async raiseEpoch(userId: string): Promise<void> {
-      const { rows } = await pool.query<{ epoch: number }>(
+      const { rows } = await query<{ epoch: number }>(
         `INSERT INTO token_epochs (user_id, epoch) VALUES ($1, 1)
          ON CONFLICT (user_id) DO UPDATE SET epoch = token_epochs.epoch + 1 RETURNING epoch`,
         [userId],
       );
       if (mode === "none") return;
-      await redis.set(epochKey(userId), String(rows[0]?.epoch ?? 1), { expiration: { type: "PX", value: ttlMs } });
+      await write(
+        redis.set(epochKey(userId), String(rows[0]?.epoch ?? 1), { expiration: { type: "PX", value: ttlMs } }),
+      );
     },
   };
 }

@@ -49,7 +49,7 @@ defineContractSuite({
 });
 
 describe("stateless behind the round-robin proxy", () => {
-  it("one token is accepted by both instances in turn (nothing about the user is in either process)", async () => {
+  it("one token is accepted by both instances in turn (no session lives in either process)", async () => {
     const credentials = { username: uniqueName("rr"), password: "contract-pass-1" };
     await bearerClient(proxy.url).signup(credentials).expect(201);
     const agent = await bearerClient(proxy.url).login(credentials);

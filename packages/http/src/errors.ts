@@ -135,7 +135,8 @@ export class RateLimitedError extends AppError {
 export class ServiceUnavailableError extends AppError {
   override readonly name = "ServiceUnavailableError";
   constructor(code: Extract<ErrorCode, "store_unavailable" | "db_unavailable">, cause?: unknown) {
-    const what = code === "db_unavailable" ? "the user database" : "the session store";
+    // Redis holds sessions, the denylist and the login throttle: name what is down, not one of its uses.
+    const what = code === "db_unavailable" ? "the database (Postgres)" : "the shared store (Redis)";
     super(503, code, { message: `${what} is unavailable; try again shortly`, cause, headers: { "Retry-After": "1" } });
   }
 }

@@ -78,9 +78,9 @@ export function createApp(deps: StatefulDeps) {
     rejectCrossSite: crossSite,
   };
   const routes = Router();
+  // The paths are disjoint, so the order only decides how many routers a request passes
+  // through: /me and /chat/partners, the busiest, first.
   routes.use(
-    authRoutes(ctx),
-    sessionRoutes(ctx),
     userRoutes({
       users: deps.users,
       instanceId: config.instanceId,
@@ -88,6 +88,8 @@ export function createApp(deps: StatefulDeps) {
       signupGuards: [crossSite],
       describeAuth: describeSessionAuth,
     }),
+    authRoutes(ctx),
+    sessionRoutes(ctx),
   );
 
   return createHttpApp(

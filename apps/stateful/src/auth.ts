@@ -7,8 +7,19 @@ import { readCookie, unsignSessionCookie } from "./cookies.js";
 import { requireCsrfToken } from "./csrf.js";
 import type { SessionCache } from "./session-cache.js";
 import type { AuthContext } from "./session-data.js";
+import { HashedRedisStore } from "./session-store.js";
 
 export const SESSION_COOKIE = "sl_sid";
+/**
+ * The name with COOKIE_SECURE=true. Browsers accept a `__Host-` cookie only if it is
+ * Secure, Path=/ and has no Domain, so a sibling subdomain or a plain-http page cannot
+ * plant or overwrite it (S2).
+ */
+export const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+
+/** The session cookie's name for this configuration. */
+export const sessionCookieName = (config: Pick<StatefulConfig, "cookieSecure">): string =>
+  config.cookieSecure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
 
 export interface SessionTimeouts {
   /** null for hard state: no TTL until logout. */
@@ -61,9 +72,11 @@ export function cookieOptions(config: StatefulConfig) {
 export function createSessionAuth(options: SessionAuthOptions) {
   const { config, secret, cache, binding } = options;
   const timeouts = sessionTimeouts(config);
+  const cookieName = sessionCookieName(config);
+  const hashedStore = options.store instanceof HashedRedisStore ? options.store : null;
 
   const expressSession = session({
-    name: SESSION_COOKIE,
+    name: cookieName,
     secret,
     store: options.store,
     // Save only what changed, and never an anonymous session: no Redis writes for visitors.
@@ -81,12 +94,11 @@ export function createSessionAuth(options: SessionAuthOptions) {
     );
   };
 
-  const presentedSessionId = (req: Request) =>
-    unsignSessionCookie(readCookie(req.headers.cookie, SESSION_COOKIE), secret);
+  const presentedSessionId = (req: Request) => unsignSessionCookie(readCookie(req.headers.cookie, cookieName), secret);
 
   /** INSECURE mode and the cookie cache decide before the store is asked. */
   const fromConnectionOrCache: RequestHandler = function fromConnectionOrCache(req, _res, next) {
-    const hasSessionCookie = readCookie(req.headers.cookie, SESSION_COOKIE) !== undefined;
+    const hasSessionCookie = readCookie(req.headers.cookie, cookieName) !== undefined;
     const bound = binding && !hasSessionCookie ? binding.lookup(req) : undefined;
     if (bound) {
       req.auth = { userId: bound.userId, handle: null, expiresAt: null, source: "connection" };
@@ -96,24 +108,60 @@ export function createSessionAuth(options: SessionAuthOptions) {
     next();
   };
 
+  const isPastAbsolute = (data: SessionData, now: number) =>
+    timeouts.absoluteMs !== null && now >= data.createdAt + timeouts.absoluteMs;
+  const isRefreshDue = (data: SessionData, now: number) =>
+    timeouts.idleMs !== null && now - data.refreshedAt >= timeouts.refreshMarginMs;
+  const authOf = (data: SessionData, now: number): AuthContext => {
+    const ttl = remainingTtlMs(data, timeouts, now);
+    const expiresAt = ttl === null ? null : new Date(Math.min(data.refreshedAt + (timeouts.idleMs ?? 0), now + ttl));
+    return { userId: data.userId, handle: data.handle ?? null, expiresAt, source: "session" };
+  };
+  const isComplete = (data: Partial<SessionData> | null | undefined): data is SessionData =>
+    !!data?.userId && data.createdAt !== undefined && data.refreshedAt !== undefined;
+
+  /**
+   * GET and HEAD with a session that needs no write (not due for an idle-TTL push, not past its
+   * absolute lifetime) are authenticated from the stored data directly: for them express-session
+   * would build a session object, hash it four times and hook the response, all to find that
+   * there is nothing to save and no cookie to set. Every other case goes on to express-session,
+   * handed the data just read, so each request still reads the store once.
+   */
+  const fromStore: RequestHandler = async function fromStore(req, res, next) {
+    if (req.auth || !hashedStore || (req.method !== "GET" && req.method !== "HEAD")) return loadSession(req, res, next);
+    const sid = presentedSessionId(req);
+    if (sid === null) return loadSession(req, res, next);
+    let data: SessionData | null;
+    try {
+      data = await hashedStore.read(sid);
+    } catch (error) {
+      return next(new ServiceUnavailableError("store_unavailable", error));
+    }
+    const now = Date.now();
+    if (!isComplete(data) || isPastAbsolute(data, now) || isRefreshDue(data, now)) {
+      return hashedStore.handOver(sid, data, () => loadSession(req, res, next));
+    }
+    req.auth = authOf(data, now);
+    if (cache && req.method === "GET") cache.issue(res, sid, req.auth);
+    next();
+  };
+
   const fromSession: RequestHandler = async function fromSession(req, res, next) {
     const data = req.session as (typeof req.session & Partial<SessionData>) | undefined;
-    if (req.auth || !data?.userId || data.createdAt === undefined || data.refreshedAt === undefined) return next();
+    if (req.auth || !data || !isComplete(data)) return next();
     const now = Date.now();
-    if (timeouts.absoluteMs !== null && now >= data.createdAt + timeouts.absoluteMs) {
+    if (isPastAbsolute(data, now)) {
       await new Promise<void>((resolve) => data.destroy(() => resolve()));
       return next(
         new UnauthenticatedError("session_expired", { message: "the session reached its absolute lifetime" }),
       );
     }
-    if (timeouts.idleMs !== null && now - data.refreshedAt >= timeouts.refreshMarginMs) {
+    if (isRefreshDue(data, now)) {
       // Modifying the session makes express-session save it (SET XX PX) after the response.
       data.refreshedAt = now;
       data.cookie.maxAge = remainingTtlMs({ createdAt: data.createdAt }, timeouts, now) ?? undefined;
     }
-    const ttl = remainingTtlMs({ createdAt: data.createdAt }, timeouts, now);
-    const expiresAt = ttl === null ? null : new Date(Math.min(data.refreshedAt + (timeouts.idleMs ?? 0), now + ttl));
-    req.auth = { userId: data.userId, handle: data.handle ?? null, expiresAt, source: "session" };
+    req.auth = authOf(data, now);
     if (cache && req.method === "GET") cache.issue(res, req.sessionID, req.auth);
     next();
   };
@@ -122,7 +170,7 @@ export function createSessionAuth(options: SessionAuthOptions) {
     if (req.auth) return next();
     if (presentedSessionId(req) !== null) {
       // Our signature, but no live session behind it: it expired or was logged out.
-      res.clearCookie(SESSION_COOKIE, cookieOptions(config));
+      res.clearCookie(cookieName, cookieOptions(config));
       return next(new UnauthenticatedError("session_expired", { message: "the session has ended; log in again" }));
     }
     next(new UnauthenticatedError("unauthenticated", { message: "log in first" }));
@@ -138,13 +186,19 @@ export function createSessionAuth(options: SessionAuthOptions) {
     timeouts,
     loadSession,
     /** Put in front of every route that needs a logged-in user. */
-    authenticated: [fromConnectionOrCache, loadSession, fromSession, requireAuth, csrfToken] as RequestHandler[],
+    authenticated: [
+      ...(binding || cache ? [fromConnectionOrCache] : []),
+      fromStore,
+      fromSession,
+      requireAuth,
+      csrfToken,
+    ] as RequestHandler[],
   };
 }
 
 /** Ends the current session's cookie(s) on this client. */
 export function clearSessionCookies(res: Response, config: StatefulConfig, cache: SessionCache | null): void {
-  res.clearCookie(SESSION_COOKIE, cookieOptions(config));
+  res.clearCookie(sessionCookieName(config), cookieOptions(config));
   cache?.clear(res);
 }
 

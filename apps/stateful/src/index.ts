@@ -1,4 +1,4 @@
 export { createApp, type StatefulDeps } from "./app.js";
-export { SESSION_COOKIE } from "./auth.js";
+export { SECURE_SESSION_COOKIE, SESSION_COOKIE, sessionCookieName } from "./auth.js";
 export { loadStatefulConfig, type StatefulConfig } from "./config.js";
 export { hashSessionId } from "./session-store.js";

@@ -17,13 +17,14 @@ const REDIS_PORT = 63841;
 let redisServer: Service;
 let client: RedisClient;
 let app: ReturnType<typeof createApp>;
+let config: ReturnType<typeof loadStatefulConfig>;
 
 beforeAll(async () => {
   redisServer = await startRedis({ stateDir, port: REDIS_PORT, log: () => {} });
   client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
   await client.connect();
   const { users, pool } = await testUserStore();
-  const config = loadStatefulConfig({
+  config = loadStatefulConfig({
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: redisServer.url,
     REDIS_PREFIX: uniquePrefix("outage"),
@@ -77,7 +78,7 @@ describe("Redis down", () => {
     await request(app).get("/readyz").expect(200);
   }, 30_000);
 
-  it("Redis paused during login (CLIENT PAUSE) → 503, never a 2xx with a cookie for an unsaved session (S4)", async () => {
+  it("Redis paused during login (CLIENT PAUSE) → 503 with no session cookie; the sessions from before still work", async () => {
     const session = await statefulLogin(app);
     const admin = createRedisClient(redisServer.url, silentLogger);
     await admin.connect();
@@ -96,4 +97,67 @@ describe("Redis down", () => {
       admin.destroy();
     }
   }, 30_000);
+});
+
+/** Redis command from a connection of its own (the app's client fails fast on purpose). */
+async function withAdmin<T>(run: (admin: RedisClient) => Promise<T>): Promise<T> {
+  const admin = createRedisClient(redisServer.url, silentLogger);
+  await admin.connect();
+  try {
+    return await run(admin);
+  } finally {
+    admin.destroy();
+  }
+}
+
+const sessionKeys = (admin: RedisClient) => admin.keys(`${config.redisPrefix}sess:*`);
+
+// S4 in isolation: the throttle's reads (and DEL) work, only writes fail, so login gets as far
+// as saving the session. A fully paused or stopped Redis fails at the throttle's first read instead.
+describe("Redis refusing writes at login (S4)", () => {
+  it("out of memory (maxmemory, noeviction): login → 503 with no session cookie; reads still serve the sessions there are", async () => {
+    const before = await statefulLogin(app);
+    await withAdmin(async (admin) => {
+      const saved = Object.fromEntries(
+        await Promise.all(
+          ["maxmemory", "maxmemory-policy"].map(async (name) => [name, (await admin.configGet(name))[name] as string]),
+        ),
+      ) as Record<string, string>;
+      const keys = await sessionKeys(admin);
+      try {
+        await admin.configSet({ maxmemory: "1", "maxmemory-policy": "noeviction" });
+        const login = await request(app).post("/auth/login").send(before.credentials);
+        expect(login.status).toBe(503);
+        expect(login.body.error.code).toBe("store_unavailable");
+        expect(login.headers["set-cookie"]).toBeUndefined();
+        await request(app).get("/me").set("Cookie", before.cookie).expect(200);
+        expect((await sessionKeys(admin)).sort()).toEqual(keys.sort());
+      } finally {
+        await admin.configSet(saved);
+      }
+    });
+    await statefulLogin(app, before.credentials);
+  });
+
+  it("only the session's SET refused (ACL): login → 503 with no session cookie, never a 2xx for a session Redis lacks", async () => {
+    // Out of memory, the index write after the save fails too, so a login that answered
+    // before saving would still end in 503. Refusing SET alone leaves the save as the only
+    // thing between the client and a 200 with a dead cookie.
+    const before = await statefulLogin(app);
+    await withAdmin(async (admin) => {
+      const keys = await sessionKeys(admin);
+      try {
+        await admin.sendCommand(["ACL", "SETUSER", "default", "-set"]);
+        const login = await request(app).post("/auth/login").send(before.credentials);
+        expect(login.status).toBe(503);
+        expect(login.body.error.code).toBe("store_unavailable");
+        expect(login.headers["set-cookie"]).toBeUndefined();
+        expect((await sessionKeys(admin)).sort()).toEqual(keys.sort());
+      } finally {
+        await admin.sendCommand(["ACL", "SETUSER", "default", "+set"]);
+      }
+    });
+    const again = await statefulLogin(app, before.credentials);
+    await request(app).get("/me").set("Cookie", again.cookie).expect(200);
+  });
 });

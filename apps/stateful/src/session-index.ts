@@ -14,6 +14,7 @@ export interface SessionSummary {
  * logout-all can end them all (express-session has no such query).
  */
 export interface SessionIndex {
+  /** `ttlMs` must cover the session's whole possible life (its absolute lifetime), null for none. */
   add(userId: string, handle: string, sid: string, ttlMs: number | null): Promise<void>;
   list(userId: string): Promise<SessionSummary[]>;
   /** Ends the session behind the handle; false when the user has no such session. */
@@ -29,19 +30,23 @@ const summary = (data: SessionData): SessionSummary => ({
   userAgent: data.userAgent,
 });
 
-// Extends the index's TTL to cover a new session, never shortens it; a session without TTL makes it persistent.
+// Makes the index outlive every session it lists: its TTL is extended to cover the new
+// session's lifetime, never shortened, and a session without TTL makes it persistent.
+// PTTL runs before HSET: a key HSET has just created would read -1 (no expiry) instead of
+// -2 (no key), and would then never get a TTL at all.
 const EXTEND_TTL = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 local ttl = tonumber(ARGV[3])
-if ttl < 0 then redis.call('PERSIST', KEYS[1]) return 1 end
 local current = redis.call('PTTL', KEYS[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ttl < 0 then redis.call('PERSIST', KEYS[1]) return 1 end
 if current ~= -1 and current < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1`;
 
 /**
- * A Redis hash per user: handle → hash of the session id. It expires with the
- * user's longest-lived session; entries of sessions that expired on their own
- * are pruned when listed.
+ * A Redis hash per user: handle → hash of the session id. It expires no sooner
+ * than the absolute end of the user's latest session, so logout-all and ending a
+ * device always find every live session; entries of sessions that expired on
+ * their own are pruned when listed.
  */
 export function createRedisSessionIndex(options: {
   redis: RedisClient;

@@ -21,8 +21,9 @@ export interface HashedRedisStoreOptions {
 /**
  * connect-redis with three changes that matter here:
  * - keys hold a hash of the session id, never the id itself;
- * - touch() writes nothing: the idle TTL is pushed forward by a save when it runs
- *   low (see auth.ts), so a request costs one GET instead of GET + EXPIRE;
+ * - touch() writes nothing (connect-redis's own touch() with `disableTouch`): the
+ *   idle TTL is pushed forward by a save when it runs low (see auth.ts), so a
+ *   request costs one GET instead of GET + EXPIRE;
  * - a session loaded from Redis is saved with SET XX: if it was logged out
  *   elsewhere meanwhile (a paused instance waking up), the save cannot
  *   resurrect it. A brand-new session (login) is saved with SET NX.
@@ -34,6 +35,7 @@ export class HashedRedisStore extends RedisStore {
 
   constructor(options: HashedRedisStoreOptions) {
     if (!options.prefix) throw new TypeError("HashedRedisStore: a key prefix is required");
+    // disableTouch: express-session calls touch() after every request that did not save.
     super({ client: options.client, prefix: options.prefix, disableTouch: true });
     this.redis = options.client;
     this.ttlMs = options.ttlMs;
@@ -43,16 +45,39 @@ export class HashedRedisStore extends RedisStore {
     return this.prefix + hashSessionId(sid);
   }
 
-  override get(sid: string, cb?: Callback) {
+  private handedOver: { sid: string; data: SessionData | null } | undefined;
+
+  /** The stored session, parsed, or null: one GET. */
+  async read(sid: string): Promise<SessionData | null> {
+    const raw = await this.redis.get(this.keyOf(sid));
+    return raw === null ? null : (JSON.parse(raw) as SessionData);
+  }
+
+  /**
+   * Runs `run` with `data` as the answer to a get(sid) that it makes synchronously, as
+   * express-session does the moment its middleware is called: a request that has just read
+   * its session does not read it twice. Any other get() goes to Redis as usual.
+   */
+  handOver(sid: string, data: SessionData | null, run: () => void): void {
+    this.handedOver = { sid, data };
+    try {
+      run();
+    } finally {
+      this.handedOver = undefined;
+    }
+  }
+
+  override async get(sid: string, cb?: Callback) {
+    const handed = this.handedOver;
+    if (handed !== undefined && handed.sid === sid) {
+      this.handedOver = undefined;
+      return cb ? cb(null, handed.data) : handed.data;
+    }
     return super.get(hashSessionId(sid), cb);
   }
 
   override destroy(sid: string, cb?: Callback) {
     return super.destroy(hashSessionId(sid), cb);
-  }
-
-  override async touch(_sid: string, _session: SessionData, cb?: Callback) {
-    cb?.();
   }
 
   /** express-session builds every session it loaded from the store here. */

@@ -1,9 +1,13 @@
-import { SESSION_COOKIE } from "@statelab/stateful";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "@statelab/stateful";
 import request from "supertest";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cookiePair, sessionIdOf, setCookieFor } from "../../../tests/support/cookies.js";
 import { uniqueName } from "../../../tests/support/index.js";
 import { statefulTestApp } from "../../../tests/support/stateful.js";
+import { statefulLogin } from "../../../tests/support/stateful-client.js";
+import { listenProxy } from "../../proxy/src/testing/listen.js";
 import { hashSessionId } from "./session-store.js";
 
 type Harness = Awaited<ReturnType<typeof statefulTestApp>>;
@@ -49,7 +53,7 @@ describe("the session cookie (S2)", () => {
     expect(Math.abs(redisTtl - h.config.sessionTtlSeconds * 1000)).toBeLessThan(2000);
   });
 
-  it("is Secure when COOKIE_SECURE=true behind a trusted proxy that says https", async () => {
+  it("with COOKIE_SECURE=true is __Host-sl_sid: Secure, Path=/, no Domain (what the prefix demands)", async () => {
     const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "loopback" });
     const credentials = await newUser(secure);
     const res = await request(secure.app)
@@ -57,7 +61,47 @@ describe("the session cookie (S2)", () => {
       .set("X-Forwarded-Proto", "https")
       .send(credentials)
       .expect(200);
-    expect(setCookieFor(res.headers, SESSION_COOKIE)).toMatch(/; Secure/i);
+    expect(setCookieFor(res.headers, SESSION_COOKIE)).toBeUndefined();
+    const setCookie = setCookieFor(res.headers, SECURE_SESSION_COOKIE) as string;
+    expect(setCookie).toMatch(/; Secure/i);
+    expect(setCookie).toMatch(/; Path=\/(;|$)/i);
+    expect(setCookie).not.toMatch(/Domain=/i);
+    expect(setCookie).toMatch(/; HttpOnly/i);
+  });
+
+  it("through the built-in proxy (trusted X-Forwarded-Proto: https) the cookie is __Host-sl_sid and Secure, and only that name authenticates", async () => {
+    const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "loopback" });
+    const server = secure.app.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const proxy = await listenProxy({
+      backends: [{ id: "sf", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }],
+      trustForwarded: true,
+      healthIntervalMs: 60_000,
+    });
+    try {
+      const credentials = { username: uniqueName("s"), password: "session-pass-1" };
+      await request(proxy.url).post("/auth/signup").set("X-Forwarded-Proto", "https").send(credentials).expect(201);
+      const res = await request(proxy.url)
+        .post("/auth/login")
+        .set("X-Forwarded-Proto", "https")
+        .send(credentials)
+        .expect(200);
+      const setCookie = setCookieFor(res.headers, SECURE_SESSION_COOKIE);
+      expect(setCookie).toMatch(/; Secure/i);
+      expect(setCookie).toMatch(/; Path=\/(;|$)/i);
+      expect(setCookie).not.toMatch(/Domain=/i);
+      const cookie = cookiePair(setCookie as string);
+      const me = await request(proxy.url).get("/me").set("X-Forwarded-Proto", "https").set("Cookie", cookie);
+      expect(me.status).toBe(200);
+      // The same value under the unprefixed name (as a sibling subdomain could plant it) is not read.
+      const unprefixed = cookie.replace(`${SECURE_SESSION_COOKIE}=`, `${SESSION_COOKIE}=`);
+      const planted = await request(proxy.url).get("/me").set("X-Forwarded-Proto", "https").set("Cookie", unprefixed);
+      expect(planted.status).toBe(401);
+    } finally {
+      await proxy.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
@@ -165,6 +209,27 @@ describe("logout-all and devices (S8, S12)", () => {
       .expect(204);
     for (const { sid } of sessions) expect(await h.redis.exists(sessionKey(sid))).toBe(0);
     expect(await h.redis.exists(`${h.config.redisPrefix}user-sessions:${me.body.user.id}`)).toBe(0);
+  });
+});
+
+describe("login that cannot index its session", () => {
+  it("the index write failing → 503, no cookie, and the saved session is deleted again (no session logout-all cannot reach)", async () => {
+    // Hard state: an orphan would never expire. The index key held as a string makes only its HSET fail (WRONGTYPE).
+    const hard = await statefulTestApp({ SESSION_STATE: "hard" });
+    const { credentials, userId } = await statefulLogin(hard.app);
+    const indexKey = `${hard.config.redisPrefix}user-sessions:${userId}`;
+    const sessionsBefore = await hard.redis.keys(`${hard.config.redisPrefix}sess:*`);
+    await hard.redis.del(indexKey);
+    await hard.redis.set(indexKey, "not a hash");
+
+    const res = await request(hard.app).post("/auth/login").send(credentials);
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("store_unavailable");
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    expect((await hard.redis.keys(`${hard.config.redisPrefix}sess:*`)).sort()).toEqual(sessionsBefore.sort());
+
+    await hard.redis.del(indexKey);
+    await login(credentials, hard);
   });
 });
 

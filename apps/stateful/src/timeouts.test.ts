@@ -1,8 +1,27 @@
+import { createClient } from "redis";
 import request from "supertest";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { statefulTestApp } from "../../../tests/support/stateful.js";
 import { sleep, statefulLogin } from "../../../tests/support/stateful-client.js";
 import { hashSessionId } from "./session-store.js";
+
+/** The Redis commands (names) that touched keys under `prefix` while `run` ran, seen through MONITOR. */
+async function redisCommandsDuring(prefix: string, run: () => Promise<void>): Promise<string[]> {
+  const monitor = createClient({ url: inject("redisUrl") });
+  await monitor.connect();
+  const seen: string[] = [];
+  try {
+    // MONITOR sees every client's commands; an app's keys all start with its own prefix.
+    await monitor.monitor((line) => {
+      if (line.includes(prefix)) seen.push(line);
+    });
+    await run();
+    await sleep(200); // a save runs as the response ends
+  } finally {
+    monitor.destroy();
+  }
+  return seen.map((line) => /\] "([^"]+)"/.exec(line)?.[1]?.toUpperCase() ?? line);
+}
 
 // Short TTLs from config instead of long sleeps. SESSION_TTL=2 → refresh margin 200 ms.
 describe("soft state (S5, S6)", () => {
@@ -17,7 +36,7 @@ describe("soft state (S5, S6)", () => {
     expect(await h.redis.exists(`${h.config.redisPrefix}sess:${hashSessionId(s.sid)}`)).toBe(0);
   });
 
-  it("activity extends the idle TTL: a request every 400 ms keeps a 1.5 s session alive for 3 s", async () => {
+  it("activity extends the idle TTL: a request every 400 ms keeps a 2 s session alive for 3 s", async () => {
     const h = await statefulTestApp({ SESSION_TTL: "2", SESSION_ABSOLUTE_TTL: "60" });
     const s = await statefulLogin(h.app);
     const started = Date.now();
@@ -37,6 +56,30 @@ describe("soft state (S5, S6)", () => {
     expect(await h.redis.pTTL(key)).toBeLessThan(before);
   });
 
+  it("a request inside the refresh margin costs exactly one Redis command, the GET (touch() sends no EXPIRE)", async () => {
+    const h = await statefulTestApp({ SESSION_TTL: "100" }); // margin = 10 s
+    const s = await statefulLogin(h.app);
+    const commands = await redisCommandsDuring(h.config.redisPrefix, async () => {
+      await request(h.app).get("/me").set("Cookie", s.cookie).expect(200);
+    });
+    expect(commands).toEqual(["GET"]);
+  });
+
+  it("every request reads its session once: past the margin GET then SET (no second GET), after logout GET alone", async () => {
+    const h = await statefulTestApp({ SESSION_TTL: "2" }); // margin 200 ms
+    const s = await statefulLogin(h.app);
+    await sleep(300);
+    const refresh = await redisCommandsDuring(h.config.redisPrefix, async () => {
+      await request(h.app).get("/me").set("Cookie", s.cookie).expect(200);
+    });
+    expect(refresh).toEqual(["GET", "SET"]);
+    await request(h.app).post("/auth/logout").set("Cookie", s.cookie).set("X-CSRF-Token", s.csrfToken).expect(204);
+    const gone = await redisCommandsDuring(h.config.redisPrefix, async () => {
+      await request(h.app).get("/me").set("Cookie", s.cookie).expect(401);
+    });
+    expect(gone).toEqual(["GET"]);
+  });
+
   it("past the refresh margin a request pushes the TTL back to SESSION_TTL and updates last seen", async () => {
     const h = await statefulTestApp({ SESSION_TTL: "2" }); // margin 200 ms
     const s = await statefulLogin(h.app);
@@ -49,6 +92,26 @@ describe("soft state (S5, S6)", () => {
     expect(res.headers["set-cookie"]?.[0]).toMatch(/^sl_sid=/);
     const stored = JSON.parse((await h.redis.get(key)) as string);
     expect(stored.refreshedAt).toBeGreaterThan(stored.createdAt);
+  });
+
+  it("the user's session index expires, but not before the absolute lifetime: logout-all reaches a session kept alive past SESSION_TTL (S8)", async () => {
+    const h = await statefulTestApp({ SESSION_TTL: "2", SESSION_ABSOLUTE_TTL: "60" });
+    const a = await statefulLogin(h.app);
+    const indexKey = `${h.config.redisPrefix}user-sessions:${a.userId}`;
+    const ttl = await h.redis.pTTL(indexKey);
+    expect(ttl).toBeGreaterThan(2000); // outlives the idle TTL…
+    expect(ttl).toBeLessThanOrEqual(60_000); // …and does not pile up forever
+    // Device A stays active well past its 2 s idle TTL; device B logs in only then.
+    const started = Date.now();
+    while (Date.now() - started < 3200) {
+      await request(h.app).get("/me").set("Cookie", a.cookie).expect(200);
+      await sleep(500);
+    }
+    const b = await statefulLogin(h.app, a.credentials);
+    await request(h.app).post("/auth/logout-all").set("Cookie", b.cookie).set("X-CSRF-Token", b.csrfToken).expect(204);
+    const res = await request(h.app).get("/me").set("Cookie", a.cookie);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("session_expired");
   });
 
   it("the absolute lifetime ends even an active session (S6)", async () => {
@@ -79,6 +142,7 @@ describe("hard state (SESSION_STATE=hard)", () => {
     expect(setCookie).not.toMatch(/Expires=|Max-Age=/i);
     const s = await statefulLogin(h.app, signup);
     expect(await h.redis.pTTL(`${h.config.redisPrefix}sess:${hashSessionId(s.sid)}`)).toBe(-1);
+    expect(await h.redis.pTTL(`${h.config.redisPrefix}user-sessions:${s.userId}`)).toBe(-1);
     const me = await request(h.app).get("/me").set("Cookie", s.cookie).expect(200);
     expect(me.body.auth.expiresAt).toBeNull();
     await request(h.app).post("/auth/logout").set("Cookie", s.cookie).set("X-CSRF-Token", s.csrfToken).expect(204);

@@ -41,8 +41,17 @@ export function authRoutes(ctx: RouteContext): Router {
         // Answer only after the store has the session (S4): express-session would otherwise
         // save after the headers went out, and a failed save would leave a 200 with a dead cookie.
         await promisify((cb) => req.session.save(cb));
-        await index.add(user.id, handle, req.sessionID, ttl);
       } catch (error) {
+        forgetSession(req);
+        return storeOp(Promise.reject(error));
+      }
+      try {
+        // The index must outlive the session, which activity can keep alive up to its absolute lifetime.
+        await index.add(user.id, handle, req.sessionID, timeouts.absoluteMs);
+      } catch (error) {
+        // A session the index does not list would escape logout-all and DELETE /auth/sessions
+        // (and live forever with hard state): take it back, as far as the store lets us.
+        await promisify((cb) => req.session.destroy(cb)).catch(() => {});
         forgetSession(req);
         return storeOp(Promise.reject(error));
       }

@@ -145,6 +145,10 @@ export const baseline = defineScenario<Observations>({
           "the single-instance figure: on 2 cores the proxy and the load generator compete with the instances, so the proxy hop costs more than the extra instances give.",
       );
     }
+    reading.push(
+      "The no-auth reference is GET /healthz on the same processes: it also skips the Postgres read of the user that " +
+        "GET /me does in every variant, so each ratio is the cost of authentication plus that one lookup.",
+    );
     const worstP99 = [...authed].sort((a, b) => b.latency.p99 - a.latency.p99)[0];
     if (worstP99) {
       reading.push(

@@ -5,7 +5,7 @@ import { type InfraConfig, loadInfraConfig } from "./config.js";
  *   up      start Postgres and Redis in the background (reusing running ones) and print their URLs
  *   down    stop the servers statelab started from this checkout
  *   status  show what runs
- *   run     up, then wait; Ctrl-C stops what this run started (what `npm start` does for now)
+ *   run     up, then wait; Ctrl-C stops what this run started (the stores alone, without the lab)
  */
 import { InfraError } from "./errors.js";
 import { type Infra, infraStatus, startInfra, stopInfra } from "./index.js";

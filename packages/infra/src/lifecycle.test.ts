@@ -234,7 +234,7 @@ describe("startInfra / stopInfra", () => {
   });
 });
 
-describe("the `run` command (npm start)", () => {
+describe("the `run` command (npm run infra -- run)", () => {
   it("starts both servers, and SIGINT stops them with no process left behind", async () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,

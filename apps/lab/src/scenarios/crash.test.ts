@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { LineChart } from "../results.js";
 import { type CrashObservations, type CrashVariant, crash } from "./crash.js";
-import type { FaultSummary, WindowSummary } from "./fault-load.js";
+import type { FaultSummary, WindowSummary } from "./fault-summary.js";
 
 const window = (ok: number, fail = 0): WindowSummary => ({
   counts: { ok, fail, unknown: 0 },

@@ -1,18 +1,14 @@
 import { defineScenario, type StackSpec } from "../scenario.js";
-import type { Stack } from "../topology.js";
+import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
-  busiestInstance,
   describeErrors,
-  type EventTiming,
   eventAt,
   type FaultSummary,
   lastMatchingAfter,
   marker,
-  type ReloginCounts,
-  runFaultLoad,
   summarizeFault,
   timelineCharts,
-} from "./fault-load.js";
+} from "./fault-summary.js";
 import { pct, seconds } from "./util.js";
 
 export interface CrashVariant {
@@ -77,9 +73,8 @@ export const crash = defineScenario<CrashObservations>({
     const restartAtMs = Math.round(durationMs * 0.4);
     const usersPerStack = ctx.quick ? 15 : 30;
     const setupStarted = Date.now();
-    const stacks = await Promise.all(variants.map((v) => ctx.stack(v.spec)));
-    const users = await Promise.all(stacks.map((stack) => ctx.users(stack, usersPerStack)));
-    ctx.log(`crash: ${stacks.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
+    const loadTargets = await prepareTargets(ctx, variants, usersPerStack);
+    ctx.log(`crash: ${loadTargets.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
     const killed = new Map<string, { victim: string; usersOnVictim: number }>();
     const back = new Map<string, number>();
     ctx.log(`crash: ${rate} GET /me/s per stack for ${seconds(durationMs)}, kill -9 at ${seconds(killAtMs)}`);
@@ -87,7 +82,7 @@ export const crash = defineScenario<CrashObservations>({
       rate,
       durationMs,
       timeoutMs: 4000,
-      targets: variants.map((v, i) => ({ label: v.label, stack: stacks[i] as Stack, users: users[i] ?? [] })),
+      targets: loadTargets,
       progress: ctx.progress,
       events: [
         {
@@ -130,7 +125,7 @@ export const crash = defineScenario<CrashObservations>({
       variants: variants.map((v, i) => ({
         label: v.label,
         store: v.store,
-        users: users[i]?.length ?? 0,
+        users: loadTargets[i]?.users.length ?? 0,
         victim: killed.get(v.label)?.victim ?? "",
         usersOnVictim: killed.get(v.label)?.usersOnVictim ?? 0,
         backMs: back.get(v.label) ?? null,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../results.js";
-import { type ExpiryObservations, expiry } from "./expiry.js";
+import { expiry } from "./expiry.js";
+import type { ExpiryObservations } from "./expiry-report.js";
 
 type StateVariant = ExpiryObservations["variants"][number];
 type Stats = StateVariant["sessionKeys"];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart, LineChart } from "../results.js";
-import type { FaultSummary, WindowSummary } from "./fault-load.js";
+import type { FaultSummary, WindowSummary } from "./fault-summary.js";
 import { type PauseObservations, type PauseVariant, pause } from "./pause.js";
 
 const window = (ok: number, fail: number, p99: number, max = p99): WindowSummary => ({

@@ -2,18 +2,8 @@ import type { BarChart, LatencySummary } from "../results.js";
 import { defineScenario, type StackSpec } from "../scenario.js";
 import type { Instance, Stack } from "../topology.js";
 import type { LabUser, Reply } from "../users.js";
-import {
-  busiestInstance,
-  describeErrors,
-  type EventTiming,
-  eventAt,
-  type FaultSummary,
-  marker,
-  type ReloginCounts,
-  runFaultLoad,
-  summarizeFault,
-  timelineCharts,
-} from "./fault-load.js";
+import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
+import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./fault-summary.js";
 import { pct, seconds } from "./util.js";
 
 /** A user logged out elsewhere while their instance was frozen, checked again after it resumed. */
@@ -138,11 +128,10 @@ export const pause = defineScenario<PauseObservations>({
     const resumeAtMs = pauseAtMs + (ctx.quick ? 4_000 : 5_000);
     const usersPerStack = ctx.quick ? 15 : 30;
     const setupStarted = Date.now();
-    const stacks = await Promise.all(variants.map((v) => ctx.stack(v.spec)));
     // One more user per stack: the probe, kept out of the load so its logout touches nobody else.
-    const users = await Promise.all(stacks.map((stack) => ctx.users(stack, usersPerStack + 1)));
-    ctx.log(`pause: ${stacks.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
-    const probes = users.map((list) => list.pop() as LabUser);
+    const loadTargets = await prepareTargets(ctx, variants, usersPerStack + 1);
+    ctx.log(`pause: ${loadTargets.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
+    const probes = loadTargets.map((target) => target.users.pop() as LabUser);
     const paused = new Map<string, { victim: string; usersOnVictim: number; run: ProbeRun }>();
     const checked = new Map<string, LogoutProbe>();
     ctx.log(
@@ -153,7 +142,7 @@ export const pause = defineScenario<PauseObservations>({
       durationMs,
       // Longer than the proxy's 2 s upstream timeout, so its 504s are seen rather than the client's own timeout.
       timeoutMs: 4000,
-      targets: variants.map((v, i) => ({ label: v.label, stack: stacks[i] as Stack, users: users[i] ?? [] })),
+      targets: loadTargets,
       progress: ctx.progress,
       events: [
         {
@@ -194,7 +183,7 @@ export const pause = defineScenario<PauseObservations>({
       errorBoundMs: 3000,
       variants: variants.map((v, i) => ({
         label: v.label,
-        users: users[i]?.length ?? 0,
+        users: loadTargets[i]?.users.length ?? 0,
         victim: paused.get(v.label)?.victim ?? "",
         usersOnVictim: paused.get(v.label)?.usersOnVictim ?? 0,
         summary: summarizeFault(run.targets[i]?.ops ?? [], { faultMs: pauseAt.startedMs, healMs: resumeAt.startedMs }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../results.js";
-import { type RevocationObservations, revocation } from "./revocation.js";
+import { revocation } from "./revocation.js";
+import type { RevocationObservations } from "./revocation-report.js";
 
 type Variant = RevocationObservations["variants"][number];
 type Try = Variant["tries"][number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LineChart } from "../results.js";
-import type { FaultSummary, WindowSummary } from "./fault-load.js";
+import type { FaultSummary, WindowSummary } from "./fault-summary.js";
 import { type OutageLogin, type OutageObservations, type OutageVariant, storeOutage } from "./store-outage.js";
 
 const window = (ok: number, fail: number, p99: number, unknown = 0): WindowSummary => ({

@@ -3,20 +3,18 @@ import type { Op } from "../load/index.js";
 import { authKindOf, defineScenario, type StackSpec } from "../scenario.js";
 import type { Stack } from "../topology.js";
 import { LabUser } from "../users.js";
+import { type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
   countErrorKinds,
   describeErrors,
-  type EventTiming,
   eventAt,
   type FaultSummary,
   firstCleanSecondAfter,
   lastMatchingAfter,
   marker,
-  type ReloginCounts,
-  runFaultLoad,
   summarizeFault,
   timelineCharts,
-} from "./fault-load.js";
+} from "./fault-summary.js";
 import { pct, seconds } from "./util.js";
 
 /** One login attempted by a user signed up before the outage; ms since the load started. */
@@ -136,8 +134,12 @@ export const storeOutage = defineScenario<OutageObservations>({
     const loginsPerStack = ctx.quick ? 2 : 3;
     const setupStarted = Date.now();
     const redis = await ctx.privateRedis();
-    const stacks = await Promise.all(variants.map((v) => ctx.stack({ ...v.spec, redisUrl: redis.url })));
-    const users = await Promise.all(stacks.map((stack) => ctx.users(stack, usersPerStack)));
+    const loadTargets = await prepareTargets(
+      ctx,
+      variants.map((v) => ({ label: v.label, spec: { ...v.spec, redisUrl: redis.url } })),
+      usersPerStack,
+    );
+    const stacks = loadTargets.map((target) => target.stack);
     // Signed up now, logged in only while Redis is down.
     const loginUsers = await Promise.all(
       stacks.map(async (stack) => {
@@ -163,7 +165,7 @@ export const storeOutage = defineScenario<OutageObservations>({
       rate,
       durationMs,
       timeoutMs: 5000,
-      targets: variants.map((v, i) => ({ label: v.label, stack: stacks[i] as Stack, users: users[i] ?? [] })),
+      targets: loadTargets,
       progress: ctx.progress,
       events: [
         {
@@ -195,7 +197,7 @@ export const storeOutage = defineScenario<OutageObservations>({
         return {
           label: v.label,
           mode: v.mode,
-          users: users[i]?.length ?? 0,
+          users: loadTargets[i]?.users.length ?? 0,
           summary: summarizeFault(ops, { faultMs: stop.startedMs, healMs: start.doneMs }),
           storeErrorsAfterBackMs: lastMatchingAfter(ops, start.doneMs, isStoreError),
           errorsAfterBack: countErrorKinds(ops.filter((op) => op.t >= start.doneMs)),

@@ -12,6 +12,33 @@ export interface RunningInstance {
   stop(): Promise<void>;
 }
 
+/** A TypeScript entry point running as a real process, with everything it printed so far. */
+export interface SpawnedProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs `node --import tsx <file> …args` from the repo root. Env comes only from
+ * `env` plus PATH/HOME, so a developer's shell cannot leak into a test.
+ */
+export function spawnTsx(file: string, args: string[], env: Record<string, string>): SpawnedProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
 /**
  * Starts one backend (`apps/<app>/src/main.ts`) as a real process on 127.0.0.1
  * and waits until /readyz answers. Env comes only from `env` plus PATH/HOME,
@@ -20,22 +47,18 @@ export interface RunningInstance {
 export async function startInstance(app: "stateful" | "stateless", env: Record<string, string>, timeoutMs = 30_000) {
   const port = env.PORT;
   if (!port) throw new Error("startInstance: env.PORT is required");
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "apps", app, "src", "main.ts")], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+  const {
+    child,
+    output: printed,
+    exited,
+  } = spawnTsx(path.join(projectRoot, "apps", app, "src", "main.ts"), [], {
+    LOG_LEVEL: "warn",
+    ...env,
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${printed()}`);
     const ready = await fetch(`${url}/readyz`).then(
       (res) => res.ok,
       () => false,
@@ -43,7 +66,7 @@ export async function startInstance(app: "stateful" | "stateless", env: Record<s
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`${app} on ${port} not ready after ${timeoutMs} ms:\n${output}`);
+      throw new Error(`${app} on ${port} not ready after ${timeoutMs} ms:\n${printed()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -51,7 +74,7 @@ export async function startInstance(app: "stateful" | "stateless", env: Record<s
     url,
     pid: child.pid as number,
     child,
-    output: () => output,
+    output: printed,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGCONT");

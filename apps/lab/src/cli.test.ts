@@ -1,13 +1,15 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "@statelab/infra";
 import { describe, expect, inject, it } from "vitest";
+import { spawnTsx } from "../../../tests/support/processes.js";
 
 const run = promisify(execFile);
-const cli = ["--import", "tsx", path.join(projectRoot, "apps", "lab", "src", "cli.ts")];
+const cliFile = path.join(projectRoot, "apps", "lab", "src", "cli.ts");
+const cli = ["--import", "tsx", cliFile];
 
 function statelab(args: string[]) {
   return run(process.execPath, [...cli, ...args], { cwd: projectRoot }).then(
@@ -36,29 +38,24 @@ async function survivors(pids: number[]): Promise<number[]> {
 async function startUp(
   args: string[],
 ): Promise<{ child: ChildProcess; banner: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [...cli, "up", ...args], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL: inject("databaseUrl"), REDIS_URL: inject("redisUrl") },
-    stdio: ["ignore", "pipe", "pipe"],
+  const {
+    child,
+    output: banner,
+    exited,
+  } = spawnTsx(cliFile, ["up", ...args], {
+    DATABASE_URL: inject("databaseUrl"),
+    REDIS_URL: inject("redisUrl"),
   });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
-  while (!output.includes("Ctrl-C stops everything")) {
-    if (child.exitCode !== null) throw new Error(`statelab up exited ${child.exitCode}:\n${output}`);
+  while (!banner().includes("Ctrl-C stops everything")) {
+    if (child.exitCode !== null) throw new Error(`statelab up exited ${child.exitCode}:\n${banner()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`statelab up did not come up:\n${output}`);
+      throw new Error(`statelab up did not come up:\n${banner()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { child, banner: () => output, exited };
+  return { child, banner, exited };
 }
 
 const pidsIn = (banner: string) => [...banner.matchAll(/ pid (\d+)/g)].map((m) => Number(m[1]));

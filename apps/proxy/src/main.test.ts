@@ -1,36 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type SpawnedProcess, spawnTsx } from "../../../tests/support/processes.js";
 import { startTestBackend, type TestBackend, waitFor } from "./testing/test-backend.js";
 
 // src/main.ts as a real process: the only code that reads argv and env and picks the log level.
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Started = SpawnedProcess;
 
-/** Env comes only from `env` plus PATH/HOME, so a developer's shell cannot leak into a test. */
-function startMain(args: string[], env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const startMain = (args: string[], env: Record<string, string>): Started => spawnTsx(MAIN, args, env);
 
 /** A port the kernel handed out and nobody holds now (the admin listener needs a number up front). */
 async function freePort(): Promise<number> {

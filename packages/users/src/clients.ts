@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from "@statelab/http";
 import pg from "pg";
 import { createClient, type RedisClientType } from "redis";
 
@@ -31,6 +32,23 @@ export function createPgPool(url: string, logger: ClientLogger, options: PgPoolO
   });
   pool.on("error", (error) => logger.warn({ err: error }, "postgres: idle client error (the pool replaces it)"));
   return pool;
+}
+
+/**
+ * One statement on the pool; "Postgres is not there" becomes 503 db_unavailable
+ * right here, at the edge, so no route answers 500 for it. Query errors pass through.
+ */
+export async function queryOr503<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(text, values);
+  } catch (error) {
+    if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
+    throw error;
+  }
 }
 
 /** Postgres error codes and socket errors that mean "the database is not there", not "your query is wrong". */

@@ -8,6 +8,7 @@ export {
   createRedisClient,
   isConnectionError,
   type PgPoolOptions,
+  queryOr503,
   type RedisClient,
   type RedisClientOptions,
   RedisTimeoutError,

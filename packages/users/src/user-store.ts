@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError, ServiceUnavailableError } from "@statelab/http";
+import { ConflictError, NotFoundError } from "@statelab/http";
 import type pg from "pg";
-import { isConnectionError } from "./clients.js";
+import { queryOr503 } from "./clients.js";
 import { usernameKey } from "./credentials-schema.js";
 import type { PasswordHasher } from "./passwords.js";
 
@@ -59,15 +59,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher }): UserStore {
   const { pool, hasher } = deps;
 
-  /** Translates "Postgres is not there" into 503 db_unavailable at the edge. */
-  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await pool.query<R>(text, values);
-    } catch (error) {
-      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
-      throw error;
-    }
-  }
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => queryOr503<R>(pool, text, values);
 
   return {
     async create({ username, password }) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
-import { isConnectionError, type Migration } from "@statelab/users";
+import { isConnectionError, type Migration, queryOr503 } from "@statelab/users";
 import type pg from "pg";
 
 /** This app's tables, migrated under the "stateless" namespace. */
@@ -105,15 +105,7 @@ export function createRefreshStore(options: {
     }
   }
 
-  /** A single statement outside a transaction; Postgres not there → 503 db_unavailable, never a 500. */
-  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await pool.query<R>(text, values);
-    } catch (error) {
-      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
-      throw error;
-    }
-  }
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => queryOr503<R>(pool, text, values);
 
   const insertToken = async (client: pg.PoolClient, familyId: string) => {
     const token = newToken();

@@ -1,5 +1,5 @@
 import { AppError, type Logger, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
-import { isConnectionError, type RedisClient } from "@statelab/users";
+import { queryOr503, type RedisClient } from "@statelab/users";
 import type pg from "pg";
 import type { AccessClaims } from "./access-token.js";
 
@@ -35,15 +35,7 @@ export function createRevocation(options: RevocationOptions) {
   const familyKey = (fid: string) => `${prefix}deny:fid:${fid}`;
   const epochKey = (sub: string) => `${prefix}epoch:${sub}`;
 
-  /** Postgres not there → 503 db_unavailable, translated here so no route answers 500 for it. */
-  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-    try {
-      return await pool.query<R>(text, values);
-    } catch (error) {
-      if (isConnectionError(error)) throw new ServiceUnavailableError("db_unavailable", error);
-      throw error;
-    }
-  }
+  const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => queryOr503<R>(pool, text, values);
 
   /**
    * A revocation written to Redis. It fails closed even with DENYLIST_FAIL_OPEN, which

@@ -9,6 +9,7 @@ import {
   type StatelessConfig,
 } from "@statelab/stateless";
 import { createAccounts, migrate } from "@statelab/users";
+import type pg from "pg";
 import { inject } from "vitest";
 import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
 
@@ -16,23 +17,15 @@ import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./i
 export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
 
 /**
- * A stateless app on the shared test Postgres and Redis with its own key prefix
- * and (unless given) its own key dir. `env` takes the real server's variables.
+ * The stateless app on `pool` (any pool: the shared one, or one pointed at a
+ * Postgres that is down) with the test Redis and cheap hashing.
  */
-export async function statelessTestApp(env: Record<string, string> = {}) {
+export async function statelessAppOn(
+  pool: pg.Pool,
+  config: StatelessConfig,
+  keys = loadKeySet(config.keyDir, config.jwtAlg),
+) {
   const redis = await testRedis();
-  const pool = await testPool();
-  await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
-  const config: StatelessConfig = loadStatelessConfig({
-    DATABASE_URL: inject("databaseUrl"),
-    REDIS_URL: inject("redisUrl"),
-    REDIS_PREFIX: uniquePrefix("sl"),
-    INSTANCE_ID: "stateless-test",
-    KEY_DIR: tempKeyDir(),
-    LOG_REQUESTS: "false",
-    ...env,
-  });
-  const keys = loadKeySet(config.keyDir, config.jwtAlg);
   const { users, authenticate } = createAccounts({
     pool,
     redis,
@@ -50,5 +43,25 @@ export async function statelessTestApp(env: Record<string, string> = {}) {
     logger: silentLogger,
     readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
   });
+  return { app, users, keys, redis };
+}
+
+/**
+ * A stateless app on the shared test Postgres and Redis with its own key prefix
+ * and (unless given) its own key dir. `env` takes the real server's variables.
+ */
+export async function statelessTestApp(env: Record<string, string> = {}) {
+  const pool = await testPool();
+  await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+  const config: StatelessConfig = loadStatelessConfig({
+    DATABASE_URL: inject("databaseUrl"),
+    REDIS_URL: inject("redisUrl"),
+    REDIS_PREFIX: uniquePrefix("sl"),
+    INSTANCE_ID: "stateless-test",
+    KEY_DIR: tempKeyDir(),
+    LOG_REQUESTS: "false",
+    ...env,
+  });
+  const { app, users, keys, redis } = await statelessAppOn(pool, config);
   return { app, config, redis, users, pool, keys };
 }

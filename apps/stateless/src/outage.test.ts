@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import { createAccounts, createPgPool, migrate } from "@statelab/users";
+import { createPgPool, migrate } from "@statelab/users";
 import pg from "pg";
 import request from "supertest";
 import { describe, expect, inject, it } from "vitest";
-import { silentLogger, testHasher, testRedis, uniquePrefix } from "../../../tests/support/index.js";
-import { statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
+import { silentLogger, uniquePrefix } from "../../../tests/support/index.js";
+import { statelessAppOn, statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
 import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
-import { createApp } from "./app.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
-import { loadKeySet } from "./tokens/keys.js";
+import type { loadKeySet } from "./tokens/keys.js";
 import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
 
 /** A loopback port nothing listens on (bound by us, then closed). */
@@ -22,17 +21,8 @@ async function closedPort(): Promise<number> {
 }
 
 /** The stateless app on `pool` (and the users in it), with the test Redis. */
-async function appOn(pool: pg.Pool, config: StatelessConfig, keys = loadKeySet(config.keyDir, config.jwtAlg)) {
-  const redis = await testRedis();
-  const { users, authenticate } = createAccounts({
-    pool,
-    redis,
-    hasher: await testHasher(),
-    keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
-  });
-  return createApp({ config, users, authenticate, pool, redis, keys, logger: silentLogger });
-}
+const appOn = async (pool: pg.Pool, config: StatelessConfig, keys?: ReturnType<typeof loadKeySet>) =>
+  (await statelessAppOn(pool, config, keys)).app;
 
 const outcome = (res: request.Response) => ({ status: res.status, code: res.body.error?.code });
 const unavailable = { status: 503, code: "db_unavailable" };

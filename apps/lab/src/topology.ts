@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "@statelab/infra";
 import { renderHaproxyConfig, type StrategyName } from "@statelab/proxy";
 import { type Child, type Supervisor, tsxCommand } from "./children.js";
 
@@ -69,15 +69,7 @@ const okStatus = (url: string) =>
     () => false,
   );
 
-/** A port nobody listens on right now (the lab asks the kernel, then lets it go). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("the kernel gave no port");
-  return address.port;
-}
+export { freePort };
 
 export async function freePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();

@@ -4,4 +4,4 @@ export { type Infra, infraStatus, type ServiceStatus, type StartOptions, startIn
 export { type PostgresOptions, startPostgres } from "./postgres.js";
 export { pingRedis, startRedis } from "./redis.js";
 export type { Service } from "./service.js";
-export { isPortOpen } from "./system.js";
+export { freePort, isPortOpen } from "./system.js";

@@ -37,6 +37,16 @@ export function isPortOpen(port: number, host = "127.0.0.1", timeoutMs = 1000): 
   });
 }
 
+/** A port nobody listens on right now (asks the kernel, then lets it go). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("the kernel gave no port");
+  return address.port;
+}
+
 /** Alive and not a zombie (a daemon whose parent exited may linger unreaped where PID 1 does not reap). */
 export function isProcessAlive(pid: number): boolean {
   try {

@@ -1,0 +1,46 @@
+import path from "node:path";
+import { projectRoot } from "@statelab/infra";
+import { connectReplica, type ReplicaLink, type ReplicaServer, startReplicaServers } from "@statelab/quorum";
+import { afterAll } from "vitest";
+
+export interface TestReplicas {
+  servers: ReplicaServer[];
+  links: ReplicaLink[];
+  /** SIGSTOP: the server keeps its sockets but answers nothing (a lagging or partitioned replica). */
+  pause(index: number): void;
+  resume(index: number): void;
+}
+
+/**
+ * `count` real redis-servers of this test file's own (kernel-assigned ports), one
+ * connection each; stopped, resumed and closed after the file.
+ */
+export async function testReplicas(count: number): Promise<TestReplicas> {
+  const home = process.env.STATELAB_TEST_HOME ?? path.join(projectRoot, ".statelab", "test");
+  const servers = await startReplicaServers(count, { baseDir: path.join(home, `quorum-${process.pid}`) });
+  const links = servers.map((server) => connectReplica(server.name, server.url));
+  await Promise.all(links.map((link) => link.ready));
+  const paused = new Set<number>();
+  const signal = (index: number, sig: NodeJS.Signals) => {
+    const pid = servers[index]?.pid();
+    if (!pid) throw new Error(`replica ${index} has no pid`);
+    process.kill(pid, sig);
+  };
+  afterAll(async () => {
+    for (const index of paused) signal(index, "SIGCONT");
+    for (const link of links) link.close();
+    await Promise.all(servers.map((server) => server.stop()));
+  });
+  return {
+    servers,
+    links,
+    pause(index) {
+      signal(index, "SIGSTOP");
+      paused.add(index);
+    },
+    resume(index) {
+      signal(index, "SIGCONT");
+      paused.delete(index);
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
+import type { QuorumClient } from "@statelab/quorum";
 import { type Authenticate, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import session from "express-session";
@@ -6,11 +7,12 @@ import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";
 import type { StatefulConfig } from "./config.js";
 import { createConnectionBinding } from "./connection-binding.js";
 import { rejectCrossSite } from "./csrf.js";
+import { QuorumSessionStore } from "./quorum-session-store.js";
 import { authRoutes } from "./routes/auth.js";
 import type { RouteContext } from "./routes/context.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { createSessionCache } from "./session-cache.js";
-import { createMemorySessionIndex, createRedisSessionIndex } from "./session-index.js";
+import { createMemorySessionIndex, createQuorumSessionIndex, createRedisSessionIndex } from "./session-index.js";
 import { HashedRedisStore } from "./session-store.js";
 import "./session-data.js";
 
@@ -20,6 +22,8 @@ export interface StatefulDeps {
   authenticate: Authenticate;
   /** Connected by main.ts (or the test); the app never creates clients. */
   redis: RedisClient;
+  /** SESSION_STORE=quorum: the client over the session replicas, made by main.ts (or the test). */
+  quorum?: QuorumClient;
   /** Signs session cookies; the same on every instance. */
   secret: string;
   logger: Logger;
@@ -36,9 +40,31 @@ export function describeSessionAuth(req: Request) {
   };
 }
 
-/** The stateful backend: sessions in Redis (or process memory), users in Postgres. Never listens. */
+/** Where sessions live (SESSION_STORE), and the per-user index that lists and ends them. */
+function sessionStorage(deps: StatefulDeps, sessionPrefix: string, timeouts: ReturnType<typeof sessionTimeouts>) {
+  const { config, redis } = deps;
+  const ttlMs = (data: Parameters<typeof remainingTtlMs>[0]) => remainingTtlMs(data, timeouts);
+  if (config.sessionStore === "redis") {
+    const store = new HashedRedisStore({ client: redis, prefix: sessionPrefix, ttlMs });
+    return { store, index: createRedisSessionIndex({ redis, prefix: config.redisPrefix, sessionPrefix }) };
+  }
+  if (config.sessionStore === "quorum") {
+    if (!deps.quorum) throw new TypeError("createApp: SESSION_STORE=quorum needs a quorum client");
+    const store = new QuorumSessionStore({
+      client: deps.quorum,
+      prefix: sessionPrefix,
+      ttlMs,
+      tombstoneTtlMs: timeouts.absoluteMs,
+    });
+    return { store, index: createQuorumSessionIndex({ redis, prefix: config.redisPrefix, store }) };
+  }
+  const store = new session.MemoryStore();
+  return { store, index: createMemorySessionIndex(store) };
+}
+
+/** The stateful backend: sessions in Redis (or process memory, or a quorum of Redis servers), users in Postgres. Never listens. */
 export function createApp(deps: StatefulDeps) {
-  const { config, redis, logger } = deps;
+  const { config, logger } = deps;
   if (deps.secret.length < 32) throw new TypeError("createApp: the session secret must be at least 32 characters");
   const sessionPrefix = `${config.redisPrefix}sess:`;
   const cache =
@@ -54,14 +80,7 @@ export function createApp(deps: StatefulDeps) {
   }
 
   const timeouts = sessionTimeouts(config);
-  const store =
-    config.sessionStore === "redis"
-      ? new HashedRedisStore({ client: redis, prefix: sessionPrefix, ttlMs: (data) => remainingTtlMs(data, timeouts) })
-      : new session.MemoryStore();
-  const index =
-    config.sessionStore === "redis"
-      ? createRedisSessionIndex({ redis, prefix: config.redisPrefix, sessionPrefix })
-      : createMemorySessionIndex(store);
+  const { store, index } = sessionStorage(deps, sessionPrefix, timeouts);
   const auth = createSessionAuth({ config, secret: deps.secret, store, cache, binding });
 
   const crossSite = rejectCrossSite(config.allowedOrigins);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { env, loadConfig } from "@statelab/http";
+import { ConfigError, env, loadConfig } from "@statelab/http";
+import { presets, QuorumConfigError, resolveQuorum } from "@statelab/quorum";
 import { type BackendConfig, backendConfig, backendEnvShape } from "@statelab/users";
 import { z } from "zod";
 
@@ -10,7 +11,19 @@ const shape = {
   ...backendEnvShape(4101),
   SESSION_SECRET: env.optionalString(),
   KEY_DIR: env.string(path.join(repoRoot, ".statelab", "keys")),
-  SESSION_STORE: env.oneOf(["redis", "memory"], "redis"),
+  SESSION_STORE: env.oneOf(["redis", "memory", "quorum"], "redis"),
+  QUORUM_REDIS_URLS: z
+    .string()
+    .refine(
+      (value) => value.split(",").every((url) => URL.canParse(url.trim()) && new URL(url.trim()).protocol === "redis:"),
+      {
+        message: "must be comma-separated redis:// URLs",
+      },
+    )
+    .optional(),
+  QUORUM_R: z.coerce.number().optional(),
+  QUORUM_W: z.coerce.number().optional(),
+  QUORUM_TIMEOUT_MS: env.int(500, 1, 60_000),
   SESSION_STATE: env.oneOf(["soft", "hard"], "soft"),
   SESSION_TTL: env.int(1800, 1),
   SESSION_ABSOLUTE_TTL: env.int(8 * 3600, 1),
@@ -24,7 +37,9 @@ export interface StatefulConfig extends BackendConfig {
   /** Signs the session cookie; every instance must share it. Unset: read (or create once) KEY_DIR/session-secret. */
   sessionSecret: string | undefined;
   keyDir: string;
-  sessionStore: "redis" | "memory";
+  sessionStore: "redis" | "memory" | "quorum";
+  /** SESSION_STORE=quorum: the replicas and the quorum sizes (R and W default to majorities). */
+  quorum: QuorumSettings | null;
   sessionState: "soft" | "hard";
   /** Idle timeout: activity extends it. */
   sessionTtlSeconds: number;
@@ -38,6 +53,31 @@ export interface StatefulConfig extends BackendConfig {
   allowedOrigins: string[];
 }
 
+export interface QuorumSettings {
+  urls: string[];
+  r: number;
+  w: number;
+  timeoutMs: number;
+}
+
+type Raw = ReturnType<typeof loadConfig<typeof shape>>;
+
+function quorumSettings(raw: Raw): QuorumSettings | null {
+  if (raw.SESSION_STORE !== "quorum") return null;
+  if (!raw.QUORUM_REDIS_URLS)
+    throw new ConfigError("invalid configuration: QUORUM_REDIS_URLS is required with SESSION_STORE=quorum");
+  const urls = raw.QUORUM_REDIS_URLS.split(",").map((url) => url.trim());
+  const majority = presets.majority(urls.length);
+  try {
+    const { r, w } = resolveQuorum({ n: urls.length, r: raw.QUORUM_R ?? majority.r, w: raw.QUORUM_W ?? majority.w });
+    return { urls, r, w, timeoutMs: raw.QUORUM_TIMEOUT_MS };
+  } catch (error) {
+    if (error instanceof QuorumConfigError)
+      throw new ConfigError(`invalid configuration: QUORUM_R/QUORUM_W: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Reads the stateful server's env vars once; one error names every bad one. */
 export function loadStatefulConfig(source: NodeJS.ProcessEnv = process.env): Readonly<StatefulConfig> {
   const raw = loadConfig(shape, source);
@@ -46,6 +86,7 @@ export function loadStatefulConfig(source: NodeJS.ProcessEnv = process.env): Rea
     sessionSecret: raw.SESSION_SECRET,
     keyDir: raw.KEY_DIR,
     sessionStore: raw.SESSION_STORE as StatefulConfig["sessionStore"],
+    quorum: quorumSettings(raw),
     sessionState: raw.SESSION_STATE as StatefulConfig["sessionState"],
     sessionTtlSeconds: raw.SESSION_TTL,
     sessionAbsoluteTtlSeconds: raw.SESSION_ABSOLUTE_TTL,

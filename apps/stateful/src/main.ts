@@ -1,4 +1,5 @@
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
+import { connectReplica, createQuorumClient } from "@statelab/quorum";
 import { openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
 import { loadStatefulConfig, type StatefulConfig } from "./config.js";
@@ -8,16 +9,39 @@ async function main(config: StatefulConfig): Promise<void> {
   const logger = createLogger({ name: "stateful", instanceId: config.instanceId, level: config.logLevel });
   const secret = config.sessionSecret ?? loadOrCreateSecret(config.keyDir);
   const state = await openBackendState(config, logger);
+  const replicas = (config.quorum?.urls ?? []).map((url, i) => connectReplica(`replica-${i + 1}`, url));
+  const quorum = config.quorum
+    ? createQuorumClient({ replicas, r: config.quorum.r, w: config.quorum.w, timeoutMs: config.quorum.timeoutMs })
+    : undefined;
+  const readiness = quorum
+    ? { ...state.readiness, quorum: () => quorum.read(`${config.redisPrefix}readyz`) }
+    : state.readiness;
   const app = createApp({
     config,
     ...state,
+    ...(quorum ? { quorum } : {}),
+    readiness,
     secret,
     logger,
     metrics: createMetrics({ instanceId: config.instanceId }),
   });
-  const running = await serve(app, { port: config.port, host: config.host, logger, onClose: state.close });
+  const running = await serve(app, {
+    port: config.port,
+    host: config.host,
+    logger,
+    onClose: async () => {
+      await state.close();
+      for (const replica of replicas) replica.close();
+    },
+  });
   logger.info(
-    { url: running.url, store: config.sessionStore, state: config.sessionState, binding: config.authBinding },
+    {
+      url: running.url,
+      store: config.sessionStore,
+      ...(quorum ? { quorum: quorum.quorum } : {}),
+      state: config.sessionState,
+      binding: config.authBinding,
+    },
     "stateful backend ready",
   );
   closeOnSignals(running, logger);

@@ -1,5 +1,6 @@
 import type { RedisClient } from "@statelab/users";
 import type { SessionData, Store } from "express-session";
+import type { QuorumSessionStore } from "./quorum-session-store.js";
 import { hashSessionId } from "./session-store.js";
 
 export interface SessionSummary {
@@ -99,6 +100,52 @@ export function createRedisSessionIndex(options: {
         number,
       ];
       return deleted;
+    },
+  };
+}
+
+/**
+ * SESSION_STORE=quorum: the handle → hash map stays a hash in REDIS_URL (as with the
+ * Redis store), the sessions it points to are read and ended through the quorum.
+ */
+export function createQuorumSessionIndex(options: {
+  redis: RedisClient;
+  prefix: string;
+  store: QuorumSessionStore;
+}): SessionIndex {
+  const { redis, store } = options;
+  const indexKey = (userId: string) => `${options.prefix}user-sessions:${userId}`;
+  const base = createRedisSessionIndex({ redis, prefix: options.prefix, sessionPrefix: store.keyOfHash("") });
+  const end = async (hash: string) => {
+    const live = (await store.readHash(hash)) !== null;
+    await store.removeHash(hash);
+    return live;
+  };
+
+  return {
+    add: base.add,
+    async list(userId) {
+      const entries = Object.entries(await redis.hGetAll(indexKey(userId)));
+      const values = await Promise.all(entries.map(([, hash]) => store.readHash(hash)));
+      const gone = entries.filter((_, i) => values[i] === null).map(([handle]) => handle);
+      if (gone.length > 0) await redis.hDel(indexKey(userId), gone);
+      return values
+        .filter((value): value is SessionData => value !== null)
+        .map(summary)
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    },
+    async revoke(userId, handle) {
+      const hash = await redis.hGet(indexKey(userId), handle);
+      if (!hash) return false;
+      const live = await end(hash);
+      await redis.hDel(indexKey(userId), handle);
+      return live;
+    },
+    async revokeAll(userId) {
+      const hashes = Object.values(await redis.hGetAll(indexKey(userId)));
+      const live = await Promise.all(hashes.map(end));
+      await redis.del(indexKey(userId));
+      return live.filter(Boolean).length;
     },
   };
 }

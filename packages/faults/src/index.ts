@@ -1,0 +1,2 @@
+export type { Direction, Fault } from "./fault.js";
+export { type Relay, type RelayOptions, startRelay } from "./relay.js";

@@ -56,10 +56,10 @@ function highest(replies: readonly Reply<Stored | null>[]): Stored | null {
  * a QuorumUnavailableError, never a partial success.
  *
  * Versions: a write first reads the highest version from N − W + 1 replicas — the
- * smallest set that overlaps every earlier write quorum — and writes counter + 1, ties
- * broken by writer id. So a write that starts after another was acknowledged always
- * gets a higher version (no clock involved), at the price of a second round trip and
- * of needing max(W, N − W + 1) replicas up to write.
+ * smallest set that overlaps every earlier write quorum (R, if fewer) — and writes
+ * counter + 1, ties broken by writer id. With R + W > N a write that starts after another
+ * was acknowledged therefore always gets a higher version (no clock involved), at the
+ * price of a second round trip and of needing max(W, N − W + 1) replicas up to write.
  */
 export function createQuorumClient(options: QuorumClientOptions): QuorumClient {
   const { replicas } = options;

@@ -22,7 +22,12 @@ describe("presets", () => {
 
 describe("resolveQuorum", () => {
   it("flags R + W ≤ N as stale-read prone, and W ≤ N/2 as writable on both sides of a split", () => {
-    expect(resolveQuorum({ n: 3, r: 1, w: 1 })).toMatchObject({ mayReadStale: true, splitBrainWrites: true });
+    expect(resolveQuorum({ n: 3, r: 1, w: 1 })).toMatchObject({
+      mayReadStale: true,
+      splitBrainWrites: true,
+      versionQuorum: 1,
+    });
+    expect(resolveQuorum({ n: 3, r: 3, w: 1 })).toMatchObject({ mayReadStale: false, versionQuorum: 3 });
     expect(resolveQuorum({ n: 3, r: 2, w: 2 })).toMatchObject({
       mayReadStale: false,
       splitBrainWrites: false,

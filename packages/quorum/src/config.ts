@@ -13,7 +13,11 @@ export interface Quorum extends QuorumSpec {
   mayReadStale: boolean;
   /** W ≤ N/2: two disjoint halves can both accept writes (the versions decide which survives). */
   splitBrainWrites: boolean;
-  /** Replies a write first needs to learn the highest version: N − W + 1, the smallest set that meets every write quorum. */
+  /**
+   * Replies a write first needs to learn the highest version: N − W + 1, the smallest set
+   * that meets every write quorum, or R when that is fewer (only when R + W ≤ N: then the
+   * lookup can miss the latest write, as a read can, and a later write may lose to it).
+   */
   versionQuorum: number;
 }
 
@@ -48,7 +52,7 @@ export function resolveQuorum(spec: QuorumSpec): Quorum {
     else if (isCount(n) && value > n) problems.push(`${name} = ${value} is more than the ${n} replicas (N)`);
   }
   if (problems.length > 0) throw new QuorumConfigError(problems);
-  return { n, r, w, mayReadStale: r + w <= n, splitBrainWrites: 2 * w <= n, versionQuorum: n - w + 1 };
+  return { n, r, w, mayReadStale: r + w <= n, splitBrainWrites: 2 * w <= n, versionQuorum: Math.min(r, n - w + 1) };
 }
 
 /** "N=3 R=2 W=2" — how a spec is shown in logs and reports. */

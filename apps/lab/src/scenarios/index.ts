@@ -8,6 +8,7 @@ import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
 import { scaleOut } from "./scale-out.js";
+import { staleness } from "./staleness.js";
 import { storeOutage } from "./store-outage.js";
 
 /** Every scenario, in the order a comparison runs them. A new scenario is a new file plus one line here. */
@@ -22,4 +23,5 @@ export const scenarios: Scenario[] = [
   revocation,
   connectionBinding,
   refreshRace,
+  staleness,
 ];

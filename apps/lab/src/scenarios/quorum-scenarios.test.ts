@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import type { Scenario, ScenarioContext } from "../scenario.js";
+import { staleness } from "./staleness.js";
+
+/** What the quorum scenarios use of a context: they start their own Redis servers and relays, no stacks. */
+const context: ScenarioContext = {
+  quick: true,
+  shared: {} as ScenarioContext["shared"],
+  log: () => {},
+  progress: () => ({ update: () => {}, done: () => {} }),
+  stack: () => Promise.reject(new Error("the quorum scenarios start no stacks")),
+  users: () => Promise.reject(new Error("no users")),
+  prefixOf: () => "",
+  privateRedis: () => Promise.reject(new Error("no private Redis")),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+async function quickRun(scenario: Scenario) {
+  const started = Date.now();
+  const observations = await scenario.run(context);
+  return { observations, seconds: (Date.now() - started) / 1000, invariants: scenario.invariants(observations) };
+}
+
+describe("quorum scenarios, quick, on real Redis servers behind fault relays", () => {
+  it("staleness: no stale read when R + W > N; stale reads measured otherwise", async () => {
+    const { observations, invariants, seconds } = await quickRun(staleness);
+    console.log(JSON.stringify(staleness.measure(observations).tables[0]?.rows), seconds);
+    expect(invariants.filter((i) => !i.holds)).toEqual([]);
+  }, 60_000);
+});

@@ -3,6 +3,7 @@ import { baseline } from "./baseline.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
 import { expiry } from "./expiry.js";
+import { majorityLoss } from "./majority-loss.js";
 import { pause } from "./pause.js";
 import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
@@ -24,4 +25,5 @@ export const scenarios: Scenario[] = [
   connectionBinding,
   refreshRace,
   staleness,
+  majorityLoss,
 ];

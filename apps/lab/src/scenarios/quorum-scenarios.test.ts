@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Scenario, ScenarioContext } from "../scenario.js";
+import { majorityLoss } from "./majority-loss.js";
 import { staleness } from "./staleness.js";
 
 /** What the quorum scenarios use of a context: they start their own Redis servers and relays, no stacks. */
@@ -26,5 +27,12 @@ describe("quorum scenarios, quick, on real Redis servers behind fault relays", (
     const { observations, invariants, seconds } = await quickRun(staleness);
     console.log(JSON.stringify(staleness.measure(observations).tables[0]?.rows), seconds);
     expect(invariants.filter((i) => !i.holds)).toEqual([]);
+  }, 60_000);
+
+  it("majority-loss: availability follows the quorum arithmetic; no acknowledged write lost", async () => {
+    const { observations, invariants, seconds } = await quickRun(majorityLoss);
+    console.log(JSON.stringify(majorityLoss.measure(observations).tables.map((t) => t.rows)), seconds);
+    expect(invariants.filter((i) => !i.holds)).toEqual([]);
+    expect(seconds).toBeLessThan(30);
   }, 60_000);
 });

@@ -5,6 +5,7 @@ import { crash } from "./crash.js";
 import { expiry } from "./expiry.js";
 import { majorityLoss } from "./majority-loss.js";
 import { pause } from "./pause.js";
+import { redundancyThroughput } from "./redundancy-throughput.js";
 import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
@@ -26,4 +27,5 @@ export const scenarios: Scenario[] = [
   refreshRace,
   staleness,
   majorityLoss,
+  redundancyThroughput,
 ];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Scenario, ScenarioContext } from "../scenario.js";
 import { majorityLoss } from "./majority-loss.js";
+import { type RedundancyObservations, redundancyThroughput } from "./redundancy-throughput.js";
 import { staleness } from "./staleness.js";
 
 /** What the quorum scenarios use of a context: they start their own Redis servers and relays, no stacks. */
@@ -34,5 +35,12 @@ describe("quorum scenarios, quick, on real Redis servers behind fault relays", (
     console.log(JSON.stringify(majorityLoss.measure(observations).tables.map((t) => t.rows)), seconds);
     expect(invariants.filter((i) => !i.holds)).toEqual([]);
     expect(seconds).toBeLessThan(30);
+  }, 60_000);
+
+  it("redundancy-throughput: every point measured without errors", async () => {
+    const { observations, invariants, seconds } = await quickRun(redundancyThroughput);
+    console.log(JSON.stringify(redundancyThroughput.measure(observations).tables[0]?.rows), seconds);
+    expect(invariants.filter((i) => !i.holds)).toEqual([]);
+    expect((observations as RedundancyObservations).points.map((p) => p.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   }, 60_000);
 });

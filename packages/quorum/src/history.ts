@@ -88,7 +88,7 @@ const highest = (versions: Array<Version | null>): Version | null =>
  * - stale-read: a read returned a version older than a write acknowledged before the read began;
  * - phantom-read: a read returned a version no write that may have happened had started writing;
  * - reordered-write: a write that began after another was acknowledged got a lower version
- *   (it would silently lose to the older one).
+ *   (it silently loses to the older one); counted once per such write.
  */
 export function checkHistory(history: readonly HistoryOp[]): CheckResult {
   const anomalies: Anomaly[] = [];
@@ -136,6 +136,7 @@ export function checkHistory(history: readonly HistoryOp[]): CheckResult {
           key: later.key,
           detail: `${formatVersion(later.version)} began after ${formatVersion(earlier.version)} was acknowledged`,
         });
+        break; // one anomaly per write that lost, however many older writes beat it
       }
     }
   }

@@ -10,6 +10,7 @@ import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
 import { scaleOut } from "./scale-out.js";
+import { splitBrain } from "./split-brain.js";
 import { staleness } from "./staleness.js";
 import { storeOutage } from "./store-outage.js";
 
@@ -28,4 +29,5 @@ export const scenarios: Scenario[] = [
   staleness,
   majorityLoss,
   redundancyThroughput,
+  splitBrain,
 ];

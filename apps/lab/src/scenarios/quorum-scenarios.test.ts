@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Scenario, ScenarioContext } from "../scenario.js";
 import { majorityLoss } from "./majority-loss.js";
 import { type RedundancyObservations, redundancyThroughput } from "./redundancy-throughput.js";
+import { splitBrain } from "./split-brain.js";
 import { staleness } from "./staleness.js";
 
 /** What the quorum scenarios use of a context: they start their own Redis servers and relays, no stacks. */
@@ -42,5 +43,11 @@ describe("quorum scenarios, quick, on real Redis servers behind fault relays", (
     console.log(JSON.stringify(redundancyThroughput.measure(observations).tables[0]?.rows), seconds);
     expect(invariants.filter((i) => !i.holds)).toEqual([]);
     expect((observations as RedundancyObservations).points.map((p) => p.n)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  }, 60_000);
+
+  it("split-brain: only the majority side writes at W > N/2; nothing acknowledged is lost after healing", async () => {
+    const { observations, invariants, seconds } = await quickRun(splitBrain);
+    console.log(JSON.stringify(splitBrain.measure(observations).tables[0]?.rows), seconds);
+    expect(invariants.filter((i) => !i.holds)).toEqual([]);
   }, 60_000);
 });

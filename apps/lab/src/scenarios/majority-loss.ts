@@ -144,6 +144,7 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
     }
   },
   measure({ n, steps, afterHeal, opsPerStep, timeoutMs }) {
+    const tried = lossPresets.filter((preset) => steps.some((s) => s.preset === preset));
     const stopsAt = (preset: PresetName, kind: "reads" | "writes") =>
       steps.find((s) => s.preset === preset && (kind === "reads" ? s.readsOk : s.writesOk) === 0)?.lost ?? null;
     return {
@@ -184,7 +185,7 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
           title: "Writes that succeed as replicas are cut off",
           xLabel: "replicas cut off",
           yLabel: "% of writes ok",
-          series: lossPresets.map((preset) => ({
+          series: tried.map((preset) => ({
             label: spec(preset, n),
             points: steps
               .filter((s) => s.preset === preset)
@@ -194,12 +195,12 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
           markers: [],
         },
       ],
-      reading: lossPresets.map(
+      reading: tried.map(
         (preset) =>
           `${spec(preset, n)}: writes stop when ${stopsAt(preset, "writes") ?? "no"} replica(s) are cut off, reads when ${stopsAt(preset, "reads") ?? "no"} are.`,
       ),
       outcomes: Object.fromEntries(
-        lossPresets.map((preset) => {
+        tried.map((preset) => {
           const mine = steps.filter((s) => s.preset === preset);
           const sum = (f: (s: LossStep) => number) => mine.reduce((total, s) => total + f(s), 0);
           return [

@@ -85,7 +85,7 @@ export const splitBrain = defineScenario<SplitBrainObservations>({
             }
           }),
         );
-        for (const side of sideNames) cluster.sides[side]?.relays.forEach((relay) => relay.clear());
+        for (const relay of sideNames.flatMap((side) => cluster.sides[side]?.relays ?? [])) relay.clear();
         await Promise.all(clients.map(({ q }) => q.settle()));
         // After healing, each side reads once more, from every replica.
         const finals = await Promise.all(

@@ -30,11 +30,11 @@ export interface RedundancyObservations {
   points: RedundancyPoint[];
 }
 
-/** Commands every server has processed so far (INFO stats), minus the INFO calls themselves. */
+/** Commands every server has processed so far (INFO stats; commands run by a script count too). */
 async function commandsProcessed(links: readonly ReplicaLink[]): Promise<number> {
   const infos = await Promise.all(links.map((link) => link.connection.sendCommand(["INFO", "stats"])));
   return infos.reduce<number>(
-    (sum, info) => sum + Number(/total_commands_processed:(\d+)/.exec(String(info))?.[1] ?? 0) - 1,
+    (sum, info) => sum + Number(/total_commands_processed:(\d+)/.exec(String(info))?.[1] ?? 0),
     0,
   );
 }

@@ -49,7 +49,7 @@ export const staleness = defineScenario<StalenessObservations>({
   question: "With one replica lagging or partitioned, how often does a read miss the latest acknowledged write?",
   estimateSeconds: (quick) => (quick ? 14 : 40),
   async run(ctx) {
-    const msPerRun = ctx.quick ? 800 : 3000;
+    const msPerRun = ctx.quick ? 600 : 3000;
     const jitter = { ms: 1, jitterMs: 6 };
     const lag = { ms: 40, jitterMs: 20 };
     // Writers and readers reach the replicas by paths of their own, so replica 1 can lag

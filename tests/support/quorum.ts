@@ -1,7 +1,6 @@
 import path from "node:path";
 import { projectRoot } from "@statelab/infra";
 import { connectReplica, type ReplicaLink, type ReplicaServer, startReplicaServers } from "@statelab/quorum";
-import { afterAll } from "vitest";
 
 export interface TestReplicas {
   servers: ReplicaServer[];
@@ -9,11 +8,14 @@ export interface TestReplicas {
   /** SIGSTOP: the server keeps its sockets but answers nothing (a lagging or partitioned replica). */
   pause(index: number): void;
   resume(index: number): void;
+  /** Resumes what is paused, closes the connections and stops every server. */
+  close(): Promise<void>;
 }
 
 /**
  * `count` real redis-servers of this test file's own (kernel-assigned ports), one
- * connection each; stopped, resumed and closed after the file.
+ * connection each. Call `close()` in the file's top-level afterAll (a hook registered
+ * from inside beforeAll would never run).
  */
 export async function testReplicas(count: number): Promise<TestReplicas> {
   const home = process.env.STATELAB_TEST_HOME ?? path.join(projectRoot, ".statelab", "test");
@@ -26,11 +28,6 @@ export async function testReplicas(count: number): Promise<TestReplicas> {
     if (!pid) throw new Error(`replica ${index} has no pid`);
     process.kill(pid, sig);
   };
-  afterAll(async () => {
-    for (const index of paused) signal(index, "SIGCONT");
-    for (const link of links) link.close();
-    await Promise.all(servers.map((server) => server.stop()));
-  });
   return {
     servers,
     links,
@@ -41,6 +38,11 @@ export async function testReplicas(count: number): Promise<TestReplicas> {
     resume(index) {
       signal(index, "SIGCONT");
       paused.delete(index);
+    },
+    async close() {
+      for (const index of paused) signal(index, "SIGCONT");
+      for (const link of links) link.close();
+      await Promise.all(servers.map((server) => server.stop()));
     },
   };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createQuorumClient } from "@statelab/quorum";
 import type { Request } from "express";
 import type { SessionData } from "express-session";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestReplicas, testReplicas } from "../../../tests/support/quorum.js";
 import { QuorumSessionStore } from "./quorum-session-store.js";
 
@@ -10,6 +10,7 @@ let replicas: TestReplicas;
 beforeAll(async () => {
   replicas = await testReplicas(3);
 });
+afterAll(() => replicas?.close());
 
 const promisify = <T>(run: (cb: (err?: unknown, data?: T) => void) => void) =>
   new Promise<T | undefined>((resolve, reject) => run((err, data) => (err ? reject(err) : resolve(data))));

@@ -43,7 +43,10 @@ beforeAll(async () => {
     QUORUM_TIMEOUT_MS: "300",
   });
 }, 60_000);
-afterAll(() => instance?.stop());
+afterAll(async () => {
+  await instance?.stop();
+  await replicas?.close();
+});
 
 describe("a stateful server on a quorum of 3 Redis servers (R = W = 2)", () => {
   it("keeps its sessions through the loss of one Redis node; stops cleanly (503) at two", async () => {

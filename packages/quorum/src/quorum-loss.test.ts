@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestReplicas, testReplicas } from "../../../tests/support/quorum.js";
 import { createQuorumClient, type QuorumClient } from "./client.js";
 import { QuorumUnavailableError } from "./errors.js";
@@ -19,6 +19,7 @@ let replicas: TestReplicas;
 beforeAll(async () => {
   replicas = await testReplicas(5);
 });
+afterAll(() => replicas?.close());
 
 /** Waits until every replica link has reconnected after a restart (bounded). */
 async function allConnected(q: QuorumClient) {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestReplicas, testReplicas } from "../../../tests/support/quorum.js";
 import { createQuorumClient } from "./client.js";
 import { QuorumConditionError, QuorumConfigError, QuorumUnavailableError } from "./errors.js";
@@ -11,6 +11,7 @@ let replicas: TestReplicas;
 beforeAll(async () => {
   replicas = await testReplicas(5);
 });
+afterAll(() => replicas?.close());
 
 const client = (r: number, w: number, count = 5, timeoutMs = 400) =>
   createQuorumClient({ replicas: replicas.links.slice(0, count), r, w, timeoutMs });

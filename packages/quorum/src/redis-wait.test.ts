@@ -27,10 +27,7 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 });
-afterAll(async () => {
-  await cmd(1, "REPLICAOF", "NO", "ONE").catch(() => {});
-  await cmd(2, "REPLICAOF", "NO", "ONE").catch(() => {});
-});
+afterAll(() => servers?.close());
 
 describe("Redis WAIT on a loopback primary with two replicas", () => {
   it("WAIT 2 returns 2 when both replicas acknowledged; the value is readable on a replica", async () => {

@@ -63,7 +63,7 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
   title: "Quorum majority loss: availability as replicas are cut off",
   question:
     "As replicas are lost one by one, when does each quorum preset stop reading and writing — and is any acknowledged write lost?",
-  estimateSeconds: (quick) => (quick ? 8 : 20),
+  estimateSeconds: (quick) => (quick ? 8 : 10),
   async run(ctx) {
     const n = 5;
     const timeoutMs = 500;

@@ -52,7 +52,7 @@ export const splitBrain = defineScenario<SplitBrainObservations>({
   title: "Quorum split brain: a 3 | 2 partition",
   question:
     "When the replicas split into halves, which side can still write — and is any acknowledged write lost after healing?",
-  estimateSeconds: (quick) => (quick ? 8 : 20),
+  estimateSeconds: (quick) => (quick ? 12 : 25),
   async run(ctx) {
     const n = 5;
     const partitionMs = ctx.quick ? 1500 : 5000;

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { projectRoot } from "@statelab/infra";
 import { connectReplica, type ReplicaLink, type ReplicaServer, startReplicaServers } from "@statelab/quorum";
@@ -19,7 +20,8 @@ export interface TestReplicas {
  */
 export async function testReplicas(count: number): Promise<TestReplicas> {
   const home = process.env.STATELAB_TEST_HOME ?? path.join(projectRoot, ".statelab", "test");
-  const servers = await startReplicaServers(count, { baseDir: path.join(home, `quorum-${process.pid}`) });
+  const baseDir = path.join(home, `quorum-${process.pid}-${Date.now()}`);
+  const servers = await startReplicaServers(count, { baseDir });
   const links = servers.map((server) => connectReplica(server.name, server.url));
   await Promise.all(links.map((link) => link.ready));
   const paused = new Set<number>();
@@ -43,6 +45,7 @@ export async function testReplicas(count: number): Promise<TestReplicas> {
       for (const index of paused) signal(index, "SIGCONT");
       for (const link of links) link.close();
       await Promise.all(servers.map((server) => server.stop()));
+      rmSync(baseDir, { recursive: true, force: true });
     },
   };
 }

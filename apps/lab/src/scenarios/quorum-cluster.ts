@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { type Relay, startRelay } from "@statelab/faults";
 import {
@@ -34,13 +35,16 @@ export interface QuorumCluster {
  * person can see (the relay's name says which path it is) and undo (`relay.clear()`).
  */
 export async function startQuorumCluster(n: number, sideNames: readonly string[]): Promise<QuorumCluster> {
-  const servers = await startReplicaServers(n, { baseDir: path.join(labHome, "quorum") });
+  // A folder per cluster, removed with it: the servers keep nothing (persistence is off) but their logs.
+  const baseDir = path.join(labHome, "quorum", `${process.pid}-${Date.now()}`);
+  const servers = await startReplicaServers(n, { baseDir });
   const relays: Relay[] = [];
   const links: ReplicaLink[] = [];
   const close = async () => {
     for (const link of links.splice(0)) link.close();
     await Promise.all(relays.splice(0).map((relay) => relay.close()));
     await Promise.all(servers.map((server) => server.stop()));
+    rmSync(baseDir, { recursive: true, force: true });
   };
   try {
     const direct = servers.map((server) => connectReplica(server.name, server.url));

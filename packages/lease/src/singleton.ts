@@ -37,8 +37,13 @@ export interface Singleton {
 export interface SingletonOptions {
   leases: Leases;
   fence: Fence;
-  /** The lease name, also the fenced resource. */
+  /** The lease name (its Redis keys carry the leases' prefix). */
   name: string;
+  /**
+   * The fenced resource in Postgres (default: the name). Deployments sharing one
+   * database but not one Redis prefix need their own, or one's tokens fence the other's.
+   */
+  resource?: string;
   ttlMs: number;
   /** How often the holder runs the job. */
   everyMs: number;
@@ -54,6 +59,7 @@ export interface SingletonOptions {
  */
 export function startSingleton(options: SingletonOptions): Singleton {
   const { leases, fence, name, ttlMs, logger } = options;
+  const resource = options.resource ?? name;
   const timing = leases.timing(ttlMs);
   if (!Number.isInteger(options.everyMs) || options.everyMs < 1) {
     throw new RangeError(`singleton ${name}: everyMs must be a positive integer`);
@@ -66,7 +72,7 @@ export function startSingleton(options: SingletonOptions): Singleton {
 
   const run = async (lease: HeldLease) => {
     const write: SingletonRun["write"] = async (work) => {
-      const result = await fence.write(name, lease.token, work);
+      const result = await fence.write(resource, lease.token, work);
       if (result.isStale) stats.staleAccepted += 1;
       return result;
     };
@@ -91,7 +97,7 @@ export function startSingleton(options: SingletonOptions): Singleton {
 
   const tick = async () => {
     if (!held) {
-      const floor = await fence.highest(name);
+      const floor = await fence.highest(resource);
       const lease = await leases.acquire(name, ttlMs, { floor });
       if (!lease) return;
       held = lease;

@@ -3,6 +3,7 @@ import { baseline } from "./baseline.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
 import { expiry } from "./expiry.js";
+import { leaseHandoff } from "./lease-handoff.js";
 import { pause } from "./pause.js";
 import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
@@ -22,4 +23,5 @@ export const scenarios: Scenario[] = [
   revocation,
   connectionBinding,
   refreshRace,
+  leaseHandoff,
 ];

@@ -14,9 +14,9 @@ import {
   type VariantKey,
 } from "./lease-handoff-report.js";
 
-const WORKERS = 3;
-const TTL_MS = 800;
-const STALL_MS = 400;
+const WORKERS = 2;
+const TTL_MS = 600;
+const STALL_MS = 300;
 const WRITE_EVERY_MS = 200;
 const SLACK_MS = 1000;
 
@@ -135,26 +135,28 @@ export const leaseHandoff = defineScenario<LeaseHandoffObservations>({
   async run(ctx) {
     const rounds = ctx.quick ? 3 : 8;
     const run = randomBytes(3).toString("hex");
-    const variants: Variant[] = [];
-    for (const plan of plans) {
-      const resource = `handoff-${plan.key}-${run}`;
-      const bar = ctx.progress(plan.label, rounds);
-      const workers = await startWorkers(ctx, plan.key, resource, plan.isFenced);
-      const done: HandoffRound[] = [];
-      try {
-        // A fresh name is quarantined for one ttl (Redis never saw its counter), then one worker acquires.
-        await waitForEvent(workers.outputs, (e) => e.msg === ACQUIRED, 0, 15_000);
-        for (let i = 0; i < rounds; i++) {
-          done.push(await pauseRound(workers));
-          bar.update(i + 1);
+    // Both variants at once (own lease, own resource): the workers idle between writes.
+    const variants = await Promise.all(
+      plans.map(async (plan): Promise<Variant> => {
+        const resource = `handoff-${plan.key}-${run}`;
+        const bar = ctx.progress(plan.label, rounds);
+        const workers = await startWorkers(ctx, plan.key, resource, plan.isFenced);
+        const done: HandoffRound[] = [];
+        try {
+          // A fresh name is quarantined for one ttl (Redis never saw its counter), then one worker acquires.
+          await waitForEvent(workers.outputs, (e) => e.msg === ACQUIRED, 0, 15_000);
+          for (let i = 0; i < rounds; i++) {
+            done.push(await pauseRound(workers));
+            bar.update(i + 1);
+          }
+        } finally {
+          await Promise.all(workers.children.map((c) => c.stop()));
+          for (const c of workers.children) c.closeLog();
+          bar.done();
         }
-      } finally {
-        await Promise.all(workers.children.map((c) => c.stop()));
-        for (const c of workers.children) c.closeLog();
-        bar.done();
-      }
-      variants.push({ ...plan, rounds: done, writes: await acceptedWrites(ctx.shared.databaseUrl, resource) });
-    }
+        return { ...plan, rounds: done, writes: await acceptedWrites(ctx.shared.databaseUrl, resource) };
+      }),
+    );
     const timing = leaseTiming(TTL_MS);
     return {
       workers: WORKERS,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { leaseTiming } from "@statelab/lease";
 import pg from "pg";
-import { Child, tsxCommand } from "../children.js";
+import { type Child, Supervisor, tsxCommand } from "../children.js";
 import { ACQUIRED, REFUSED, type WorkerEvent, waitForEvent, workerEvents } from "../lease-events.js";
 import { defineScenario, type ScenarioContext } from "../scenario.js";
 import {
@@ -26,37 +26,40 @@ const plans: Array<{ key: VariantKey; label: string; isFenced: boolean }> = [
 ];
 
 interface Workers {
-  children: Child[];
   outputs(): string[];
   byId(id: string): Child;
 }
 
-async function startWorkers(ctx: ScenarioContext, key: VariantKey, resource: string, isFenced: boolean) {
+async function startWorkers(
+  ctx: ScenarioContext,
+  supervisor: Supervisor,
+  key: VariantKey,
+  resource: string,
+  isFenced: boolean,
+) {
   const ids = Array.from({ length: WORKERS }, (_, i) => `${key}-${i + 1}`);
-  const children: Child[] = ids.map(
-    (id) =>
-      new Child({
-        name: `lease-worker ${id}`,
-        ...tsxCommand("apps/lab/src/lease-worker.ts"),
-        env: {
-          DATABASE_URL: ctx.shared.databaseUrl,
-          REDIS_URL: ctx.shared.redisUrl,
-          REDIS_PREFIX: `${ctx.shared.redisPrefix}${resource}:`,
-          WORKER_ID: id,
-          LEASE_NAME: resource,
-          LEASE_TTL_MS: String(TTL_MS),
-          LEASE_FENCE: String(isFenced),
-          WRITE_EVERY_MS: String(WRITE_EVERY_MS),
-          WRITE_STALL_MS: String(STALL_MS),
-        },
-        isReady: async (): Promise<boolean> => workerEvents(child(id).output()).some((e) => e.msg === "ready"),
-        logFile: path.join(ctx.shared.logDir, `lease-worker-${id}.log`),
-      }),
+  const children: Child[] = ids.map((id) =>
+    supervisor.add({
+      name: `lease-worker ${id}`,
+      ...tsxCommand("apps/lab/src/lease-worker.ts"),
+      env: {
+        DATABASE_URL: ctx.shared.databaseUrl,
+        REDIS_URL: ctx.shared.redisUrl,
+        REDIS_PREFIX: `${ctx.shared.redisPrefix}${resource}:`,
+        WORKER_ID: id,
+        LEASE_NAME: resource,
+        LEASE_TTL_MS: String(TTL_MS),
+        LEASE_FENCE: String(isFenced),
+        WRITE_EVERY_MS: String(WRITE_EVERY_MS),
+        WRITE_STALL_MS: String(STALL_MS),
+      },
+      isReady: async (): Promise<boolean> => workerEvents(child(id).output()).some((e) => e.msg === "ready"),
+      logFile: path.join(ctx.shared.logDir, `lease-worker-${id}.log`),
+    }),
   );
   const child = (id: string): Child => children[ids.indexOf(id)] as Child;
-  const workers: Workers = { children, outputs: () => children.map((c) => c.output()), byId: child };
   await Promise.all(children.map((c) => c.start()));
-  return workers;
+  return { outputs: () => children.map((c) => c.output()), byId: child } satisfies Workers;
 }
 
 /** The worker that acquired last (every worker is running, so it holds or is about to lose). */
@@ -140,9 +143,11 @@ export const leaseHandoff = defineScenario<LeaseHandoffObservations>({
       plans.map(async (plan): Promise<Variant> => {
         const resource = `handoff-${plan.key}-${run}`;
         const bar = ctx.progress(plan.label, rounds);
-        const workers = await startWorkers(ctx, plan.key, resource, plan.isFenced);
+        // Its own supervisor: the workers are SIGKILLed even if the lab exits mid-run.
+        const supervisor = new Supervisor();
         const done: HandoffRound[] = [];
         try {
+          const workers = await startWorkers(ctx, supervisor, plan.key, resource, plan.isFenced);
           // A fresh name is quarantined for one ttl (Redis never saw its counter), then one worker acquires.
           await waitForEvent(workers.outputs, (e) => e.msg === ACQUIRED, 0, 15_000);
           for (let i = 0; i < rounds; i++) {
@@ -150,8 +155,7 @@ export const leaseHandoff = defineScenario<LeaseHandoffObservations>({
             bar.update(i + 1);
           }
         } finally {
-          await Promise.all(workers.children.map((c) => c.stop()));
-          for (const c of workers.children) c.closeLog();
+          await supervisor.stopAll();
           bar.done();
         }
         return { ...plan, rounds: done, writes: await acceptedWrites(ctx.shared.databaseUrl, resource) };

@@ -48,9 +48,11 @@ describe("the login-statistics rollup: a singleton job in both backends under on
     };
     const [stateful, stateless] = await Promise.all([
       freePort().then((port) =>
-        startInstance("stateful", { ...shared, PORT: String(port), SESSION_SECRET: TEST_SECRET }),
+        startInstance("stateful", { ...shared, PORT: String(port), SESSION_SECRET: TEST_SECRET }, 90_000),
       ),
-      freePort().then((port) => startInstance("stateless", { ...shared, PORT: String(port), KEY_DIR: tempKeyDir() })),
+      freePort().then((port) =>
+        startInstance("stateless", { ...shared, PORT: String(port), KEY_DIR: tempKeyDir() }, 90_000),
+      ),
     ]);
     instances.push(stateful, stateless);
     const s = await statefulLogin(stateful.url);
@@ -91,5 +93,5 @@ describe("the login-statistics rollup: a singleton job in both backends under on
     // ttl + one renewal interval, plus scheduling slack on a loaded machine.
     expect(Date.now() - killedAt).toBeLessThan(ttlMs + ttlMs / 3 + 2000);
     expect(taken.token).toBeGreaterThan(holderToken);
-  }, 90_000);
+  }, 180_000);
 });

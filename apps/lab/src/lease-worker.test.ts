@@ -35,7 +35,8 @@ async function startWorkers(ids: string[], env: Record<string, string>): Promise
   const all = ids.map((id) => spawnTsx(WORKER, [], { ...env, WORKER_ID: id }));
   running.push(...all);
   const outputs = () => all.map((worker) => worker.output());
-  for (const id of ids) await waitForEvent(outputs, (e) => e.worker === id && e.msg === "ready", 0, 30_000);
+  // Generous: on a loaded 2-core machine starting tsx processes takes many seconds.
+  for (const id of ids) await waitForEvent(outputs, (e) => e.worker === id && e.msg === "ready", 0, 90_000);
   return { all, outputs, byId: (id) => all[ids.indexOf(id)] as SpawnedProcess };
 }
 
@@ -126,7 +127,7 @@ describe.each([
       resumedAt,
       10_000,
     );
-  }, 90_000);
+  }, 180_000);
 });
 
 describe("Redis restarted (no persistence: every lease and counter forgotten)", () => {
@@ -174,7 +175,7 @@ describe("Redis restarted (no persistence: every lease and counter forgotten)", 
     } finally {
       await redis.stop();
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 interface Interval {

@@ -73,10 +73,10 @@ describe("renewal and onLost", () => {
     const prefix = uniquePrefix("lease");
     const redis = await client();
     const a = createLeases({ redis, keyPrefix: prefix, owner: "a" });
-    const held = await acquireWithin(a, "job", 300, 3000);
-    await sleep(1000);
+    const held = await acquireWithin(a, "job", 1500, 5000);
+    await sleep(2500);
     expect(held.isValid()).toBe(true);
-    expect(a.stats()[0]?.renewals).toBeGreaterThanOrEqual(5);
+    expect(a.stats()[0]?.renewals).toBeGreaterThanOrEqual(3);
     expect(await redis.pTTL(`${prefix}lease:job`)).toBeGreaterThan(0);
     await held.release();
   });
@@ -85,13 +85,13 @@ describe("renewal and onLost", () => {
     const prefix = uniquePrefix("lease");
     const redis = await client();
     const a = createLeases({ redis, keyPrefix: prefix, owner: "a" });
-    const held = await acquireWithin(a, "job", 600, 3000);
+    const held = await acquireWithin(a, "job", 3000, 6000);
     const lost = new Promise<[LostReason, number]>((resolve) => held.onLost((r) => resolve([r, performance.now()])));
     const takenAt = performance.now();
-    await redis.set(`${prefix}lease:job`, "99:intruder", { PX: 600 });
+    await redis.set(`${prefix}lease:job`, "99:intruder", { PX: 3000 });
     const [reason, at] = await lost;
     expect(reason).toBe("not_owner");
-    expect(at - takenAt).toBeLessThan(600);
+    expect(at - takenAt).toBeLessThan(3000);
     expect(held.isValid()).toBe(false);
     expect(a.stats()[0]).toMatchObject({ losses: 1, isHolder: false, lastLostReason: "not_owner" });
   });
@@ -100,12 +100,12 @@ describe("renewal and onLost", () => {
     const prefix = uniquePrefix("lease");
     const redis = await client();
     const a = createLeases({ redis, keyPrefix: prefix, owner: "a" });
-    const held = await acquireWithin(a, "job", 900, 3000);
+    const held = await acquireWithin(a, "job", 3000, 6000);
     const lost = new Promise<LostReason>((resolve) => held.onLost(resolve));
     const cutAt = performance.now();
     redis.destroy();
     expect(await lost).toBe("renewal_failed");
-    expect(performance.now() - cutAt).toBeLessThan(600);
+    expect(performance.now() - cutAt).toBeLessThan(3000);
   });
 });
 
@@ -114,40 +114,34 @@ describe("two contenders racing", () => {
     const prefix = uniquePrefix("lease");
     const name = uniqueName("race");
     const ttlMs = 60;
-    type Interval = { owner: string; token: number; from: number; to: number };
-    const intervals: Interval[] = [];
-    let active = 0;
-    let maxActive = 0;
+    const held = new Map<string, HeldLease>();
+    const tokens: number[] = [];
+    const overlapping: string[] = [];
+    const owners = new Set<string>();
     const contender = async (owner: string) => {
       const leases = createLeases({ redis: await client(), keyPrefix: prefix, owner });
       for (let attempt = 0; attempt < 1000; attempt++) {
-        const held = await leases.acquire(name, ttlMs);
-        if (!held) continue;
-        const from = performance.now();
-        let to = Number.POSITIVE_INFINITY;
-        held.onLost(() => {
-          to = Math.min(to, performance.now());
-        });
-        active += 1;
-        maxActive = Math.max(maxActive, active);
+        const lease = await leases.acquire(name, ttlMs);
+        if (!lease) continue;
+        // The other's validity is judged on its own monotonic deadline, not on timers a
+        // loaded machine may run late: at the moment this one acquired it must be over.
+        for (const [other, otherLease] of held) {
+          if (other !== owner && otherLease.isValid())
+            overlapping.push(`${other} ${otherLease.token} / ${owner} ${lease.token}`);
+        }
+        held.set(owner, lease);
+        tokens.push(lease.token);
+        owners.add(owner);
         // Hold across a renewal now and then, or give it up at once.
         if (attempt % 7 === 0) await sleep(ttlMs / 2);
-        to = Math.min(to, performance.now());
-        active -= 1;
-        await held.release();
-        intervals.push({ owner, token: held.token, from, to });
+        await lease.release();
       }
     };
     await Promise.all([contender("a"), contender("b")]);
-    intervals.sort((x, y) => x.from - y.from);
-    expect(intervals.length).toBeGreaterThan(50);
-    expect(new Set(intervals.map((i) => i.owner)).size).toBe(2);
-    expect(maxActive).toBe(1);
-    for (let i = 1; i < intervals.length; i++) {
-      const previous = intervals[i - 1] as Interval;
-      const current = intervals[i] as Interval;
-      expect(current.from).toBeGreaterThanOrEqual(previous.to);
-      expect(current.token).toBeGreaterThan(previous.token);
-    }
+    expect(tokens.length).toBeGreaterThan(50);
+    expect(owners.size).toBe(2);
+    expect(overlapping).toEqual([]);
+    expect(tokens).toEqual([...tokens].sort((x, y) => x - y));
+    expect(new Set(tokens).size).toBe(tokens.length);
   }, 60_000);
 });

@@ -21,7 +21,7 @@ const shape = {
 };
 
 /** The demo table: every accepted write, in commit order (id). */
-export const LEASE_DEMO_MIGRATIONS = [
+const LEASE_DEMO_MIGRATIONS = [
   {
     id: 1,
     name: "lease demo writes",

@@ -1,15 +1,19 @@
-import { Gauge, type Registry } from "prom-client";
-import type { Leases } from "./lease.js";
-import type { Singleton } from "./singleton.js";
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { LeaseStats, Leases } from "./lease.js";
+import type { Singleton, SingletonStats } from "./singleton.js";
+
+type Sample = [lease: string, value: number];
 
 /**
- * Lease gauges on an app's registry, read from the live stats at scrape time:
- * holder (1 on the instance that holds), token, renewals, losses, and the guarded
- * job's runs and stale writes. Counters are exposed as gauges because they are
- * collected, not incremented here; they only ever grow.
+ * Lease metrics on an app's registry, read from the live stats at scrape time:
+ * holder (1 on the instance that holds), token, acquisitions, renewals, losses,
+ * and the guarded job's runs and stale writes.
  */
 export function registerLeaseMetrics(registry: Registry, leases: Leases, singletons: Singleton[] = []): void {
-  const gauge = (name: string, help: string, read: (set: (labels: { lease: string }, value: number) => void) => void) =>
+  const lease = (pick: (s: LeaseStats) => number) => (): Sample[] => leases.stats().map((s) => [s.name, pick(s)]);
+  const job = (pick: (s: SingletonStats) => number) => (): Sample[] =>
+    singletons.map((singleton) => singleton.stats()).map((s) => [s.name, pick(s)]);
+  const gauge = (name: string, help: string, read: () => Sample[]) =>
     new Gauge({
       name,
       help,
@@ -17,42 +21,54 @@ export function registerLeaseMetrics(registry: Registry, leases: Leases, singlet
       registers: [registry],
       collect() {
         this.reset();
-        read((labels, value) => this.set(labels, value));
+        for (const [leaseName, value] of read()) this.set({ lease: leaseName }, value);
       },
     });
-  const each =
-    (pick: (s: ReturnType<Leases["stats"]>[number]) => number) => (set: (l: { lease: string }, v: number) => void) => {
-      for (const s of leases.stats()) set({ lease: s.name }, pick(s));
-    };
+  // Counters kept by the lease code itself: copied at scrape time (reset, then the running total).
+  const counter = (name: string, help: string, read: () => Sample[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["lease"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [leaseName, value] of read()) this.inc({ lease: leaseName }, value);
+      },
+    });
   gauge(
     "lease_holder",
     "1 while this instance holds the lease",
-    each((s) => (s.isHolder ? 1 : 0)),
+    lease((s) => (s.isHolder ? 1 : 0)),
   );
   gauge(
     "lease_token",
     "this instance's current or last fencing token",
-    each((s) => s.token),
+    lease((s) => s.token),
   );
-  gauge(
+  counter(
     "lease_acquisitions_total",
     "leases acquired by this instance",
-    each((s) => s.acquisitions),
+    lease((s) => s.acquisitions),
   );
-  gauge(
+  counter(
     "lease_renewals_total",
     "successful renewals",
-    each((s) => s.renewals),
+    lease((s) => s.renewals),
   );
-  gauge(
+  counter(
     "lease_losses_total",
     "leases lost (failed or late renewal, deadline)",
-    each((s) => s.losses),
+    lease((s) => s.losses),
   );
-  gauge("lease_job_runs_total", "runs of the lease-guarded job on this instance", (set) => {
-    for (const s of singletons) set({ lease: s.stats().name }, s.stats().runs);
-  });
-  gauge("lease_stale_writes_total", "writes with a stale fencing token (refused when the fence checks)", (set) => {
-    for (const s of singletons) set({ lease: s.stats().name }, s.stats().staleRejected + s.stats().staleAccepted);
-  });
+  counter(
+    "lease_job_runs_total",
+    "runs of the lease-guarded job on this instance",
+    job((s) => s.runs),
+  );
+  counter(
+    "lease_stale_writes_total",
+    "writes with a stale fencing token (refused when the fence checks)",
+    job((s) => s.staleRejected + s.staleAccepted),
+  );
 }

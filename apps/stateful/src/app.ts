@@ -1,6 +1,7 @@
 import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
+import type { Leases, Singleton } from "@statelab/lease";
 import type { QuorumClient } from "@statelab/quorum";
-import { type Authenticate, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import { type Authenticate, leaseRoutes, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import session from "express-session";
 import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";
@@ -29,6 +30,9 @@ export interface StatefulDeps {
   logger: Logger;
   readiness?: Record<string, ReadinessCheck>;
   metrics?: Metrics;
+  /** This process's leases and the singleton job under them (GET /lease); main.ts passes them. */
+  leases?: Leases;
+  loginStatsJob?: Singleton | null;
 }
 
 /** GET /me's view of a cookie-session request. */
@@ -110,6 +114,10 @@ export function createApp(deps: StatefulDeps) {
     authRoutes(ctx),
     sessionRoutes(ctx),
   );
+
+  if (deps.leases) {
+    routes.use(leaseRoutes({ leases: deps.leases, jobs: deps.loginStatsJob ? [deps.loginStatsJob] : [] }));
+  }
 
   return createHttpApp(
     {

@@ -1,4 +1,5 @@
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
+import { registerLeaseMetrics } from "@statelab/lease";
 import { connectReplica, createQuorumClient } from "@statelab/quorum";
 import { openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
@@ -9,6 +10,8 @@ async function main(config: StatefulConfig): Promise<void> {
   const logger = createLogger({ name: "stateful", instanceId: config.instanceId, level: config.logLevel });
   const secret = config.sessionSecret ?? loadOrCreateSecret(config.keyDir);
   const state = await openBackendState(config, logger);
+  const metrics = createMetrics({ instanceId: config.instanceId });
+  registerLeaseMetrics(metrics.registry, state.leases, state.loginStatsJob ? [state.loginStatsJob] : []);
   const replicas = (config.quorum?.urls ?? []).map((url, i) => connectReplica(`replica-${i + 1}`, url));
   const quorum = config.quorum
     ? createQuorumClient({ replicas, r: config.quorum.r, w: config.quorum.w, timeoutMs: config.quorum.timeoutMs })
@@ -23,7 +26,7 @@ async function main(config: StatefulConfig): Promise<void> {
     readiness,
     secret,
     logger,
-    metrics: createMetrics({ instanceId: config.instanceId }),
+    metrics,
   });
   const running = await serve(app, {
     port: config.port,

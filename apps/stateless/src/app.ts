@@ -1,5 +1,6 @@
 import { createHttpApp, type Logger, type Metrics, methodNotAllowed, type ReadinessCheck } from "@statelab/http";
-import { type Authenticate, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import type { Leases, Singleton } from "@statelab/lease";
+import { type Authenticate, leaseRoutes, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import type pg from "pg";
 import { requireBearer } from "./bearer.js";
@@ -22,6 +23,9 @@ export interface StatelessDeps {
   logger: Logger;
   readiness?: Record<string, ReadinessCheck>;
   metrics?: Metrics;
+  /** This process's leases and the singleton job under them (GET /lease); main.ts passes them. */
+  leases?: Leases;
+  loginStatsJob?: Singleton | null;
 }
 
 /** GET /me's view of a bearer-token request. */
@@ -81,6 +85,10 @@ export function createApp(deps: StatelessDeps) {
     }),
     userRoutes({ users: deps.users, instanceId: config.instanceId, authenticated, describeAuth: describeTokenAuth }),
   );
+
+  if (deps.leases) {
+    routes.use(leaseRoutes({ leases: deps.leases, jobs: deps.loginStatsJob ? [deps.loginStatsJob] : [] }));
+  }
 
   return createHttpApp(
     {

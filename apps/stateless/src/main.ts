@@ -1,4 +1,5 @@
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
+import { registerLeaseMetrics } from "@statelab/lease";
 import { migrate, openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
@@ -13,13 +14,15 @@ async function main(config: StatelessConfig): Promise<void> {
   // With REVOCATION=none nothing per request needs Redis, so Redis does not decide readiness.
   const { redis: _redis, ...withoutRedis } = state.readiness;
   const readiness = config.revocation === "denylist" ? state.readiness : withoutRedis;
+  const metrics = createMetrics({ instanceId: config.instanceId });
+  registerLeaseMetrics(metrics.registry, state.leases, state.loginStatsJob ? [state.loginStatsJob] : []);
   const app = createApp({
     config,
     ...state,
     readiness,
     keys,
     logger,
-    metrics: createMetrics({ instanceId: config.instanceId }),
+    metrics,
   });
   const running = await serve(app, { port: config.port, host: config.host, logger, onClose: state.close });
   logger.info(

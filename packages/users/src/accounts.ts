@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type Authenticate, createAuthenticator } from "./authenticate.js";
 import type { RedisClient } from "./clients.js";
+import { createLoginStats, type LoginStats } from "./login-stats.js";
 import { createLoginThrottle } from "./login-throttle.js";
 import type { PasswordHasher } from "./passwords.js";
 import { createPgUserStore, type UserStore } from "./user-store.js";
@@ -12,12 +13,13 @@ export function createAccounts(deps: {
   hasher: PasswordHasher;
   keyPrefix: string;
   loginMaxFailures: number;
-}): { users: UserStore; authenticate: Authenticate } {
+}): { users: UserStore; authenticate: Authenticate; loginStats: LoginStats } {
   const users = createPgUserStore({ pool: deps.pool, hasher: deps.hasher });
   const throttle = createLoginThrottle({
     redis: deps.redis,
     keyPrefix: deps.keyPrefix,
     maxFailuresPerUser: deps.loginMaxFailures,
   });
-  return { users, authenticate: createAuthenticator({ users, throttle }) };
+  const loginStats = createLoginStats({ redis: deps.redis, keyPrefix: deps.keyPrefix });
+  return { users, loginStats, authenticate: createAuthenticator({ users, throttle, stats: loginStats }) };
 }

@@ -1,4 +1,5 @@
 import { UnauthenticatedError } from "@statelab/http";
+import type { LoginStats } from "./login-stats.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import type { User, UserStore } from "./user-store.js";
 
@@ -8,10 +9,15 @@ export type Authenticate = (input: { username: string; password: string; ip: str
  * The login check both backends share: throttle, verify, count. Unknown user
  * and wrong password throw the same error with the same message (A3).
  */
-export function createAuthenticator(deps: { users: UserStore; throttle: LoginThrottle }): Authenticate {
+export function createAuthenticator(deps: {
+  users: UserStore;
+  throttle: LoginThrottle;
+  stats?: LoginStats;
+}): Authenticate {
   return async function authenticate({ username, password, ip }) {
     await deps.throttle.check(username, ip);
     const user = await deps.users.verifyCredentials(username, password);
+    deps.stats?.record(user !== null);
     if (!user) {
       await deps.throttle.recordFailure(username, ip);
       throw new UnauthenticatedError("invalid_credentials", { message: "invalid username or password" });

@@ -17,6 +17,9 @@ export function backendEnvShape(defaultPort: number) {
     LOGIN_MAX_FAILURES: env.int(10, 1),
     LOG_LEVEL: env.oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     LOG_REQUESTS: env.bool(true),
+    LOGIN_STATS_EVERY: env.int(60, 0, 86_400),
+    LEASE_TTL_MS: env.int(15_000, 300, 600_000),
+    LEASE_FENCE: env.bool(true),
   };
 }
 
@@ -34,6 +37,12 @@ export interface BackendConfig {
   loginMaxFailures: number;
   logLevel: string;
   logRequests: boolean;
+  /** The login-statistics rollup (a lease-guarded singleton job) runs this often on the holder; 0 = off. */
+  loginStatsEverySeconds: number;
+  /** The lease the singleton job runs under: renewed every ttl/3. */
+  leaseTtlMs: number;
+  /** Postgres refuses writes with a stale fencing token (true) or only counts them (false: the lab's unsafe mode). */
+  leaseFence: boolean;
 }
 
 type BackendRaw = z.output<z.ZodObject<ReturnType<typeof backendEnvShape>>>;
@@ -51,5 +60,8 @@ export function backendConfig(app: string, raw: BackendRaw): BackendConfig {
     loginMaxFailures: raw.LOGIN_MAX_FAILURES,
     logLevel: raw.LOG_LEVEL,
     logRequests: raw.LOG_REQUESTS,
+    loginStatsEverySeconds: raw.LOGIN_STATS_EVERY,
+    leaseTtlMs: raw.LEASE_TTL_MS,
+    leaseFence: raw.LEASE_FENCE,
   };
 }

@@ -1,4 +1,13 @@
+import { randomBytes } from "node:crypto";
 import type { Logger, ReadinessCheck } from "@statelab/http";
+import {
+  createFence,
+  createLeases,
+  LEASE_MIGRATIONS,
+  type Leases,
+  type Singleton,
+  startSingleton,
+} from "@statelab/lease";
 import type pg from "pg";
 import { createAccounts } from "./accounts.js";
 import type { Authenticate } from "./authenticate.js";
@@ -14,6 +23,10 @@ export interface BackendState {
   users: UserStore;
   authenticate: Authenticate;
   readiness: Record<string, ReadinessCheck>;
+  /** This process's leases (metrics, GET /lease). */
+  leases: Leases;
+  /** The login-statistics rollup under the "login-stats" lease; null when LOGIN_STATS_EVERY=0. */
+  loginStatsJob: Singleton | null;
   /** Settles when Redis first connects (benchmarks wait for it; servers do not). */
   redisConnected: Promise<void>;
   /** After the server stopped: end the pool, drop the Redis connection. */
@@ -33,6 +46,7 @@ export async function openBackendState(
 ): Promise<BackendState> {
   const pool = createPgPool(config.databaseUrl, logger);
   await migrate(pool);
+  await migrate(pool, { namespace: "lease", migrations: LEASE_MIGRATIONS });
   const redis = createRedisClient(config.redisUrl, logger);
   const redisConnected = redis.connect().then(
     () => {},
@@ -45,13 +59,37 @@ export async function openBackendState(
     keyPrefix: config.redisPrefix,
     loginMaxFailures: config.loginMaxFailures,
   });
+  // Unique per process: a restarted instance with the same id must not renew its predecessor's lease.
+  const leases = createLeases({
+    redis,
+    keyPrefix: config.redisPrefix,
+    owner: `${config.instanceId}.${process.pid}.${randomBytes(4).toString("hex")}`,
+  });
+  const loginStatsJob =
+    config.loginStatsEverySeconds === 0
+      ? null
+      : startSingleton({
+          leases,
+          fence: createFence({ pool, isChecking: config.leaseFence }),
+          name: "login-stats",
+          resource: `${config.redisPrefix}login-stats`,
+          ttlMs: config.leaseTtlMs,
+          everyMs: config.loginStatsEverySeconds * 1000,
+          logger,
+          work: async (run) => {
+            await accounts.loginStats.rollup(run);
+          },
+        });
   return {
     pool,
     redis,
     ...accounts,
+    leases,
+    loginStatsJob,
     readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
     redisConnected,
     async close() {
+      await loginStatsJob?.stop();
       await pool.end();
       redis.destroy();
     },

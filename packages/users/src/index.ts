@@ -26,6 +26,8 @@ export {
   usernameKey,
   usernameSchema,
 } from "./credentials-schema.js";
+export { leaseRoutes } from "./lease-routes.js";
+export { createLoginStats, type LoginStats } from "./login-stats.js";
 export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
 export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
 export {

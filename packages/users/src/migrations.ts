@@ -27,6 +27,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX users_username_key ON users (username_key);
     `,
   },
+  {
+    id: 2,
+    name: "login statistics",
+    sql: `
+      -- Written only by the holder of the login-stats lease, fenced by its token.
+      -- deployment: the Redis key prefix the counts came from (deployments may share a database).
+      CREATE TABLE login_stats (
+        deployment text NOT NULL,
+        minute timestamptz NOT NULL,
+        succeeded bigint NOT NULL,
+        failed bigint NOT NULL,
+        fence_token bigint NOT NULL,
+        rolled_up_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (deployment, minute)
+      );
+    `,
+  },
 ];
 
 /** Any constant works; it only has to be the same for every instance of statelab. */

@@ -3,6 +3,7 @@ import { baseline } from "./baseline.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
 import { expiry } from "./expiry.js";
+import { leaseHandoff } from "./lease-handoff.js";
 import { majorityLoss } from "./majority-loss.js";
 import { pause } from "./pause.js";
 import { redundancyThroughput } from "./redundancy-throughput.js";
@@ -30,4 +31,5 @@ export const scenarios: Scenario[] = [
   majorityLoss,
   redundancyThroughput,
   splitBrain,
+  leaseHandoff,
 ];

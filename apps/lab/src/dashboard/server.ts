@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
@@ -10,16 +11,27 @@ import { parseTrafficSettings } from "./traffic.js";
 const publicDir = fileURLToPath(new URL("./public/", import.meta.url));
 const uplotDir = path.dirname(createRequire(import.meta.url).resolve("uplot"));
 
-/** The only files served: a fixed map, so no path from a request ever reaches the file system. */
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
+
+/**
+ * The only files served: the page's folder as listed at start, and uPlot from node_modules.
+ * A fixed map, so no path from a request ever reaches the file system.
+ */
 const staticFiles: Record<string, { file: string; type: string }> = {
-  "/": { file: path.join(publicDir, "index.html"), type: "text/html; charset=utf-8" },
-  "/app.js": { file: path.join(publicDir, "app.js"), type: "text/javascript; charset=utf-8" },
-  "/style.css": { file: path.join(publicDir, "style.css"), type: "text/css; charset=utf-8" },
-  "/vendor/uPlot.iife.min.js": {
-    file: path.join(uplotDir, "uPlot.iife.min.js"),
-    type: "text/javascript; charset=utf-8",
-  },
-  "/vendor/uPlot.min.css": { file: path.join(uplotDir, "uPlot.min.css"), type: "text/css; charset=utf-8" },
+  ...Object.fromEntries(
+    readdirSync(publicDir)
+      .filter((name) => path.extname(name) in contentTypes)
+      .map((name) => [
+        name === "index.html" ? "/" : `/${name}`,
+        { file: path.join(publicDir, name), type: contentTypes[path.extname(name)] as string },
+      ]),
+  ),
+  "/vendor/uPlot.iife.min.js": { file: path.join(uplotDir, "uPlot.iife.min.js"), type: contentTypes[".js"] as string },
+  "/vendor/uPlot.min.css": { file: path.join(uplotDir, "uPlot.min.css"), type: contentTypes[".css"] as string },
 };
 
 /**

@@ -11,6 +11,8 @@ export interface FaultRecord {
   at: number;
   kind: FaultKind;
   target: string;
+  /** The stack the target belongs to; null for Postgres and Redis, which every stack shares. */
+  stack: string | null;
   value: string | null;
   forMs: number | null;
   /** When the automatic undo is due; null when there is none. */
@@ -29,6 +31,7 @@ export interface ControlTargets {
 /** What applying one fault means: a lock key (faults on one thing queue and cancel each other's undo), the work, its undo. */
 interface Plan {
   key: string;
+  stack: string | null;
   run(): Promise<string>;
   undo: FaultRequest | null;
 }
@@ -99,6 +102,7 @@ export class LabControl {
       at,
       kind: request.kind,
       target: request.target,
+      stack: plan.stack,
       value: request.value,
       forMs: request.forMs,
       undoAt: undo && request.forMs !== null ? Date.now() + request.forMs : null,
@@ -134,21 +138,22 @@ export class LabControl {
       case "kill":
       case "pause":
       case "resume": {
-        const child = this.#instance(target).child;
-        if (kind === "kill") return { key: target, run: () => kill(child, target), undo: undoOf("restart") };
-        if (kind === "pause") return { key: target, run: async () => pause(child, target), undo: undoOf("resume") };
-        return { key: target, run: async () => resume(child, target), undo: null };
+        const { child, stack } = this.#instance(target);
+        const on = { key: target, stack };
+        if (kind === "kill") return { ...on, run: () => kill(child, target), undo: undoOf("restart") };
+        if (kind === "pause") return { ...on, run: async () => pause(child, target), undo: undoOf("resume") };
+        return { ...on, run: async () => resume(child, target), undo: null };
       }
       case "restart": {
-        const child = this.#process(target);
-        return { key: target, run: () => restart(child, target), undo: null };
+        const { child, stack } = this.#process(target);
+        return { key: target, stack, run: () => restart(child, target), undo: null };
       }
       case "stop":
       case "start": {
         const server = this.#server(target);
-        if (kind === "start")
-          return { key: target, run: () => server.start().then(() => `${target} started`), undo: null };
-        return { key: target, run: () => server.stop().then(() => `${target} stopped`), undo: undoOf("start") };
+        const on = { key: target, stack: null };
+        if (kind === "start") return { ...on, run: () => server.start().then(() => `${target} started`), undo: null };
+        return { ...on, run: () => server.stop().then(() => `${target} stopped`), undo: undoOf("start") };
       }
       case "strategy":
         return this.#strategyPlan(request);
@@ -169,6 +174,7 @@ export class LabControl {
     }
     const plan: Plan = {
       key: `strategy:${stack.label}`,
+      stack: stack.label,
       undo: null,
       run: async () => {
         const previous = await adminJson(`${adminUrl}/strategy`, "GET");
@@ -190,6 +196,7 @@ export class LabControl {
     const previous = this.storeOf(stack) ?? "redis";
     return {
       key: `store:${stack.label}`,
+      stack: stack.label,
       undo: { ...request, value: previous, forMs: null },
       run: async () => {
         // One at a time, like a rolling deploy: the others keep serving meanwhile.
@@ -212,21 +219,21 @@ export class LabControl {
     return stack;
   }
 
-  #instance(id: string) {
-    const instances = this.#targets.stacks.flatMap((s) => s.instances);
-    const instance = instances.find((i) => i.id === id);
-    if (!instance)
-      throw notFound(
-        id,
-        instances.map((i) => i.id),
-      );
-    return instance;
+  #instance(id: string): { child: Child; stack: string } {
+    for (const stack of this.#targets.stacks) {
+      const instance = stack.instances.find((i) => i.id === id);
+      if (instance) return { child: instance.child, stack: stack.label };
+    }
+    throw notFound(
+      id,
+      this.#targets.stacks.flatMap((s) => s.instances.map((i) => i.id)),
+    );
   }
 
   /** An instance, or a stack's load balancer as `proxy-<label>`. */
-  #process(name: string): Child {
+  #process(name: string): { child: Child; stack: string } {
     const proxy = this.#targets.stacks.find((s) => `proxy-${s.label}` === name);
-    return proxy ? proxy.proxy : this.#instance(name).child;
+    return proxy ? { child: proxy.proxy, stack: proxy.label } : this.#instance(name);
   }
 
   #server(name: string): ServerControl {

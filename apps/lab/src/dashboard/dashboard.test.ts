@@ -203,7 +203,8 @@ describe("statelab fault against the running lab", () => {
       60_000,
     );
     expect(instance(back, "stateful-2")?.pid).not.toBe(before?.pid);
-    expect(back.faults.find((f) => f.undoOf !== null && f.target === "stateful-2")?.kind).toBe("restart");
+    const undo = back.faults.find((f) => f.undoOf !== null && f.target === "stateful-2");
+    expect(undo).toMatchObject({ kind: "restart", stack: "stateful" });
   }, 90_000);
 
   it("strategy --for switches the proxy and switches it back by itself", async () => {

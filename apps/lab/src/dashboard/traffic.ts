@@ -119,7 +119,7 @@ export class Traffic {
       const points: TrafficPoint[] = [];
       let ok = 0;
       let errors = 0;
-      for (let t = last - windowSeconds + 1; t <= last; t++) {
+      for (let t = firstShown(seconds.keys(), last); t <= last; t++) {
         const counts = countOutcomes(seconds.get(t) ?? []);
         ok += counts.ok;
         errors += counts.fail + counts.unknown;
@@ -196,4 +196,10 @@ export class Traffic {
       },
     });
   }
+}
+
+/** Seconds shown: the whole window once it has traffic from its start; before that, from just before the first op (at least the last 30 s). */
+function firstShown(active: Iterable<number>, last: number): number {
+  const first = Math.min(...active);
+  return Math.max(last - windowSeconds + 1, Math.min(first - 2, last - 29));
 }

@@ -17,8 +17,8 @@ const markerColors = {
   store: "#6a3fa0",
 };
 
-/** Vertical lines where faults happened, labelled, drawn on every chart. */
-const markerPlugin = {
+/** Vertical lines where the faults of one stack (and of the servers both share) happened, labelled. */
+const markerPlugin = (label) => ({
   hooks: {
     draw: [
       (u) => {
@@ -26,7 +26,8 @@ const markerPlugin = {
         const { ctx, bbox } = u;
         ctx.save();
         ctx.font = `${Math.round(11 * devicePixelRatio)}px system-ui, sans-serif`;
-        for (const [i, record] of faults.entries()) {
+        const shown = faults.filter((record) => record.stack === label || record.stack === null);
+        for (const [i, record] of shown.entries()) {
           const t = record.at / 1000;
           if (t < min || t > max) continue;
           const x = Math.round(u.valToPos(t, "x", true));
@@ -49,7 +50,7 @@ const markerPlugin = {
       },
     ],
   },
-};
+});
 
 function chartFor(label) {
   let chart = charts.get(label);
@@ -62,7 +63,7 @@ function chartFor(label) {
     {
       width: Math.max(300, box.clientWidth),
       height: 220,
-      plugins: [markerPlugin],
+      plugins: [markerPlugin(label)],
       scales: { x: { time: true }, ms: { auto: true } },
       axes: [
         { space: 70, values: (_, ticks) => ticks.map((t) => clock(t * 1000)) },

@@ -139,6 +139,11 @@ export async function up(options: UpOptions, print: (line: string) => void = con
   let dashboard: Dashboard | undefined;
   let server: DashboardServer | undefined;
   let stopping = false;
+  const close = async () => {
+    await server?.close();
+    await dashboard?.close();
+    await lab?.close();
+  };
   const shutdown = (signal: string) => {
     if (stopping) {
       print(`${signal} again: killing what is left`);
@@ -147,11 +152,6 @@ export async function up(options: UpOptions, print: (line: string) => void = con
     }
     stopping = true;
     print(`\n${signal}: stopping the dashboard, the proxies, the instances, then Postgres and Redis…`);
-    const close = async () => {
-      await server?.close();
-      await dashboard?.close();
-      await lab?.close();
-    };
     close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -164,30 +164,36 @@ export async function up(options: UpOptions, print: (line: string) => void = con
 
   lab = await openLab({ log: (line) => print(`[infra] ${line}`) });
   const current = lab;
-  const start = (app: "stateful" | "stateless") =>
-    startStack(current.supervisor, current.shared, {
-      app,
-      ...ports[app],
-      strategy: app === "stateful" ? options.statefulStrategy : options.statelessStrategy,
-      lb: options.lb,
-      env: app === "stateful" ? options.statefulEnv : options.statelessEnv,
+  try {
+    const start = (app: "stateful" | "stateless") =>
+      startStack(current.supervisor, current.shared, {
+        app,
+        ...ports[app],
+        strategy: app === "stateful" ? options.statefulStrategy : options.statelessStrategy,
+        lb: options.lb,
+        env: app === "stateful" ? options.statefulEnv : options.statelessEnv,
+      });
+    print("starting the instances and the load balancers…");
+    const stacks = await Promise.all([start("stateful"), start("stateless")]);
+    if (stopping) return;
+    const servers = serverControls(current, (line) => print(`[infra] ${line}`));
+    const control = new LabControl({ stacks, servers }, print);
+    dashboard = new Dashboard({
+      stacks,
+      servers,
+      control,
+      redisUrl: current.shared.redisUrl,
+      redisPrefix: current.shared.redisPrefix,
+      log: print,
     });
-  print("starting the instances and the load balancers…");
-  const stacks = await Promise.all([start("stateful"), start("stateless")]);
-  if (stopping) return;
-  const servers = serverControls(current, (line) => print(`[infra] ${line}`));
-  const control = new LabControl({ stacks, servers }, print);
-  dashboard = new Dashboard({
-    stacks,
-    servers,
-    control,
-    redisUrl: current.shared.redisUrl,
-    redisPrefix: current.shared.redisPrefix,
-    log: print,
-  });
-  server = await serveDashboard(dashboard, ports.dashboard);
-  if (stopping) return;
-  printBanner(current, stacks, server, options, print);
+    server = await serveDashboard(dashboard, ports.dashboard);
+    if (stopping) return;
+    printBanner(current, stacks, server, options, print);
+  } catch (error) {
+    // A start that failed half-way stops what it had started, the lab's own Postgres and Redis included.
+    if (!stopping) await close().catch(() => {});
+    throw error;
+  }
   for (const child of current.supervisor.list()) {
     void watchExit(child, () => stopping, print);
   }

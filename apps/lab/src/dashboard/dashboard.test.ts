@@ -85,16 +85,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const pids = (await state().catch(() => null))?.stacks.flatMap((s) => s.instances.map((i) => i.pid)) ?? [];
-  up?.child.kill("SIGINT");
-  expect(await up?.exited).toBe(0);
-  await until(
-    "no instance left",
-    async () => pids.filter((pid) => pid !== null && isAlive(pid)),
-    (left) => left.length === 0,
-    5_000,
-  );
-  rmSync(home, { recursive: true, force: true });
+  try {
+    if (up?.child.exitCode !== null) return;
+    const pids = (await state().catch(() => null))?.stacks.flatMap((s) => s.instances.map((i) => i.pid)) ?? [];
+    up.child.kill("SIGINT");
+    expect(await up.exited).toBe(0);
+    const left = () => Promise.resolve(pids.filter((pid) => pid !== null && isAlive(pid)));
+    await until("no instance left", left, (alive) => alive.length === 0, 5_000);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }, 60_000);
 
 describe("the dashboard in headless Chromium", () => {

@@ -52,6 +52,28 @@ async function until<T>(what: string, read: () => Promise<T>, isDone: (value: T)
   throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
 }
 
+/** Every snapshot seen while `work` runs and until `isDone` holds for one taken after it. */
+async function observe<T>(work: Promise<T>, isDone: (s: Snapshot) => boolean, timeoutMs: number) {
+  const seen: Snapshot[] = [];
+  let result: T | undefined;
+  let isSettled = false;
+  void work.then((value) => {
+    result = value;
+    isSettled = true;
+  });
+  await until(
+    "the fault and its undo",
+    async () => {
+      const snapshot = await state();
+      seen.push(snapshot);
+      return isSettled && isDone(snapshot);
+    },
+    (done) => done,
+    timeoutMs,
+  );
+  return { result: result as T, seen };
+}
+
 const state = async () => (await (await fetch(`${dashboardUrl}/api/state`)).json()) as Snapshot;
 const instance = (snapshot: Snapshot, id: string) =>
   snapshot.stacks.flatMap((stack) => stack.instances).find((i) => i.id === id);
@@ -77,12 +99,12 @@ beforeAll(async () => {
     "statelab up's banner",
     async () => up.output(),
     (out) => out.includes("Ctrl-C stops") || up.child.exitCode !== null,
-    90_000,
+    150_000,
   );
   const match = /^dashboard (http:\/\/127\.0\.0\.1:\d+)/m.exec(up.output());
   if (!match?.[1]) throw new Error(`no dashboard line in:\n${up.output()}`);
   dashboardUrl = match[1];
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   try {
@@ -208,32 +230,35 @@ describe("statelab fault against the running lab", () => {
   }, 90_000);
 
   it("strategy --for switches the proxy and switches it back by itself", async () => {
-    const switched = await statelab([
-      "fault",
-      "strategy",
-      "stateless",
-      "least-connections",
-      "--for",
-      "2s",
-      "--url",
-      dashboardUrl,
-    ]);
-    expect(switched.code).toBe(0);
-    expect(switched.stdout).toMatch(/round-robin → least-connections/);
     const strategyOf = (s: Snapshot) => s.stacks.find((stack) => stack.label === "stateless")?.strategy;
-    await until("least-connections", state, (s) => strategyOf(s) === "least-connections", 5_000);
-    await until("round-robin again", state, (s) => strategyOf(s) === "round-robin", 15_000);
-  }, 30_000);
+    const { result, seen } = await observe(
+      statelab(["fault", "strategy", "stateless", "least-connections", "--for", "3s", "--url", dashboardUrl]),
+      (s) => strategyOf(s) === "round-robin" && s.faults.some((f) => f.kind === "strategy" && f.undoOf !== null),
+      60_000,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/round-robin → least-connections/);
+    expect(seen.map(strategyOf)).toContain("least-connections");
+    const undo = seen.at(-1)?.faults.find((f) => f.kind === "strategy" && f.undoOf !== null);
+    expect(undo).toMatchObject({ target: "stateless", value: "round-robin", stack: "stateless" });
+  }, 90_000);
 
-  it("stop redis --for 2s: the soft-state panel loses Redis, then Redis is started again by itself", async () => {
-    const stopped = await statelab(["fault", "stop", "redis", "--for", "2s", "--url", dashboardUrl]);
-    expect(stopped.code).toBe(0);
+  it("stop redis --for 3s: the soft-state panel loses Redis, then Redis is started again by itself", async () => {
     const redisOf = (s: Snapshot) => s.servers.find((server) => server.name === "redis")?.state;
-    const down = await state();
-    expect(redisOf(down)).toBe("stopped");
-    expect(down.softState.status).toBe("unreachable");
-    await until("redis up and readable", state, (s) => redisOf(s) === "up" && s.softState.status === "ok", 20_000);
-  }, 40_000);
+    const { result, seen } = await observe(
+      statelab(["fault", "stop", "redis", "--for", "3s", "--url", dashboardUrl]),
+      (s) =>
+        redisOf(s) === "up" &&
+        s.softState.status === "ok" &&
+        s.faults.some((f) => f.target === "redis" && f.undoOf !== null),
+      60_000,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/redis stopped; undone by itself at/);
+    const down = seen.filter((s) => redisOf(s) === "stopped");
+    expect(down.length).toBeGreaterThan(0);
+    expect(down.every((s) => s.softState.status === "unreachable")).toBe(true);
+  }, 90_000);
 
   it("restart proxy-stateless: the proxy comes back on its port", async () => {
     const restarted = await statelab(["fault", "restart", "proxy-stateless", "--url", dashboardUrl]);
@@ -241,7 +266,7 @@ describe("statelab fault against the running lab", () => {
     expect(restarted.stdout).toMatch(/restarted proxy-stateless \(pid \d+\)/);
     const s = await state();
     expect(s.stacks.find((stack) => stack.label === "stateless")?.proxy.process).toBe("running");
-  }, 60_000);
+  }, 90_000);
 
   it("store memory: the stateful instances restart one by one with SESSION_STORE=memory, then back to redis", async () => {
     const statefulOf = (s: Snapshot) => s.stacks.find((stack) => stack.label === "stateful");
@@ -267,25 +292,29 @@ describe("statelab fault against the running lab", () => {
   }, 240_000);
 
   it("usage errors exit 2, a lab that is not there exits 1, Postgres given by URL is not the lab's to stop", async () => {
-    const missing = await statelab(["fault", "kill"]);
+    const nobodyUrl = `http://127.0.0.1:${await freePort()}`;
+    const [missing, badKind, badFor, unknown, noStore, external, nobody] = await Promise.all([
+      statelab(["fault", "kill"]),
+      statelab(["fault", "explode", "stateful-1", "--url", dashboardUrl]),
+      statelab(["fault", "kill", "stateful-1", "--for", "soon", "--url", dashboardUrl]),
+      statelab(["fault", "pause", "stateful-9", "--url", dashboardUrl]),
+      statelab(["fault", "store", "stateless", "memory", "--url", dashboardUrl]),
+      statelab(["fault", "stop", "postgres", "--url", dashboardUrl]),
+      statelab(["fault", "kill", "stateful-1", "--url", nobodyUrl]),
+    ]);
     expect(missing.code).toBe(2);
-    const badKind = await statelab(["fault", "explode", "stateful-1", "--url", dashboardUrl]);
     expect(badKind.code).toBe(2);
     expect(badKind.stderr).toMatch(/"kind" must be one of kill, pause/);
-    const badFor = await statelab(["fault", "kill", "stateful-1", "--for", "soon", "--url", dashboardUrl]);
     expect(badFor.code).toBe(2);
-    const unknown = await statelab(["fault", "pause", "stateful-9", "--url", dashboardUrl]);
+    expect(badFor.stderr).toMatch(/duration must look like 5s/);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no target "stateful-9"/);
-    const noStore = await statelab(["fault", "store", "stateless", "memory", "--url", dashboardUrl]);
     expect(noStore.code).toBe(2);
-    const external = await statelab(["fault", "stop", "postgres", "--url", dashboardUrl]);
     expect(external.code).toBe(1);
     expect(external.stderr).toMatch(/postgres is external/);
-    const nobody = await statelab(["fault", "kill", "stateful-1", "--url", `http://127.0.0.1:${await freePort()}`]);
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/no lab answers at/);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("the control API refuses what a foreign web page could send", () => {

@@ -84,7 +84,7 @@ describe("statelab CLI", () => {
     const list = await statelab(["compare", "--list"]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^routing\b/m);
-  });
+  }, 90_000);
 
   it("statelab up boots both stacks, the printed curls work, and Ctrl-C leaves no process behind", async () => {
     const up = await startUp(["--stateful", "2", "--stateless", "2", "--port-offset", "31000"]);

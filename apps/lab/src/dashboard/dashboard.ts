@@ -137,7 +137,7 @@ export class Dashboard {
     this.#timer = undefined;
     this.#subscribers.clear();
     await Promise.all([this.traffic.close(), this.#demo.close(), this.control.close()]);
-    await this.#softState.close();
+    this.#softState.close();
   }
 
   async #tick(): Promise<void> {

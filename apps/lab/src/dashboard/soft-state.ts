@@ -49,12 +49,10 @@ export class SoftState {
   async read(): Promise<SoftStateView> {
     const readAt = Date.now();
     try {
-      // node-redis keeps retrying a first connect instead of failing: bound the wait.
-      this.#connecting ??= this.#redis.connect();
-      await Promise.race([
-        this.#connecting,
-        new Promise((_, reject) => setTimeout(() => reject(new Error("not connected")), 1000).unref()),
-      ]);
+      // node-redis keeps retrying a first connect instead of failing: bound the wait. A read
+      // before it is connected fails at once (no offline queue) and shows as unreachable.
+      this.#connecting ??= this.#redis.connect().catch(() => {});
+      await Promise.race([this.#connecting, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
       const [sessions, denylist] = await Promise.all([this.#group("sess:"), this.#group("deny:")]);
       return { status: "ok", error: null, readAt, sessions, denylist };
     } catch (error) {
@@ -62,10 +60,9 @@ export class SoftState {
     }
   }
 
-  async close(): Promise<void> {
-    await this.#connecting?.catch(() => {});
-    if (this.#redis.isOpen) await this.#redis.close();
-    else this.#redis.destroy();
+  /** Drops the connection (a client never connected has nothing to drop). */
+  close(): void {
+    if (this.#redis.isOpen) this.#redis.destroy();
   }
 
   async #group(kind: string): Promise<KeyGroup> {

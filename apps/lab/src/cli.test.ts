@@ -75,6 +75,7 @@ describe("statelab CLI", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/up\b/);
     expect(help.stdout).toMatch(/compare\b/);
+    expect(help.stdout).toMatch(/fault\b/);
     const badLb = await statelab(["up", "--lb", "nginx-plus"]);
     expect(badLb.code).toBe(2);
     expect(badLb.stderr).toMatch(/--lb/);

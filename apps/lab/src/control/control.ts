@@ -202,7 +202,7 @@ export class LabControl {
         // One at a time, like a rolling deploy: the others keep serving meanwhile.
         for (const instance of stack.instances) {
           instance.child.updateEnv({ SESSION_STORE: store as string });
-          await restart(instance.child, instance.id);
+          this.#log(`store switch: ${await restart(instance.child, instance.id)} with SESSION_STORE=${store}`);
         }
         return `${stack.label}: SESSION_STORE ${previous} → ${store} (instances restarted one by one)`;
       },

@@ -111,7 +111,8 @@ export class Traffic {
   }
 
   view(now = Date.now()): TrafficView {
-    const last = Math.floor(now / 1000);
+    // The second under way is not complete yet: drawn, it would look like a drop every time.
+    const last = Math.floor(now / 1000) - 1;
     const stacks: Record<string, StackTraffic> = {};
     for (const stack of this.#stacks) {
       const seconds = this.#seconds.get(stack.label) as Map<number, Op[]>;

@@ -26,7 +26,7 @@ export function renderDemo(demo) {
 
 let softState = null;
 
-function renderKeys(selector, group) {
+function renderKeys(selector, group, emptyText) {
   const rows = group.keys.map((entry) =>
     el(
       "tr",
@@ -38,7 +38,7 @@ function renderKeys(selector, group) {
   const more = group.count > group.keys.length ? `${group.count - group.keys.length} more…` : "";
   if (more || group.isCapped)
     rows.push(el("tr", {}, el("td", { colspan: "2", class: "note", text: `${more} (scan bounded)` })));
-  if (group.count === 0) rows.push(el("tr", {}, el("td", { colspan: "2", class: "note", text: "none" })));
+  if (group.count === 0) rows.push(el("tr", {}, el("td", { colspan: "2", class: "note", text: emptyText })));
   $(`${selector} tbody`).replaceChildren(...rows);
 }
 
@@ -48,8 +48,8 @@ export function renderSoftState(view) {
     view.status === "ok"
       ? `${view.sessions.count} sessions, ${view.denylist.count} denylist entries; TTLs count down live`
       : `Redis unreachable: ${view.error}`;
-  renderKeys("#sessions", view.sessions);
-  renderKeys("#denylist", view.denylist);
+  renderKeys("#sessions", view.sessions, "none (a stateful login adds one)");
+  renderKeys("#denylist", view.denylist, "none (a stateless logout adds one)");
   countDown();
 }
 

@@ -37,6 +37,8 @@ export class Child {
   private tail = "";
   private log: WriteStream | undefined;
   isPaused = false;
+  /** The last exit was asked for (crash, stop): nobody needs to be told it happened. */
+  isExitRequested = false;
 
   constructor(spec: ChildSpec) {
     this.spec = spec;
@@ -75,6 +77,7 @@ export class Child {
     });
     this.process = child;
     this.isPaused = false;
+    this.isExitRequested = false;
     this.exited = once(child, "exit").catch(() => {});
     const collect = (chunk: Buffer) => {
       this.tail = (this.tail + chunk.toString()).slice(-outputTailBytes);
@@ -119,6 +122,7 @@ export class Child {
   /** kill -9: no shutdown hook runs, in-flight requests die with it. */
   async crash(): Promise<void> {
     if (!this.isRunning) return;
+    this.isExitRequested = true;
     this.signal("SIGKILL");
     await this.exited;
   }
@@ -136,11 +140,17 @@ export class Child {
   /** SIGTERM (graceful), then SIGKILL after `graceMs`; resolves when it has exited. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.isRunning) return;
+    this.isExitRequested = true;
     this.resume();
     this.signal("SIGTERM");
     const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** Changes the environment of the next start; a running process keeps the one it has. */
+  updateEnv(changes: Record<string, string>): void {
+    Object.assign(this.spec.env, changes);
   }
 
   async restart(): Promise<void> {

@@ -75,6 +75,7 @@ describe("statelab CLI", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/up\b/);
     expect(help.stdout).toMatch(/compare\b/);
+    expect(help.stdout).toMatch(/fault\b/);
     const badLb = await statelab(["up", "--lb", "nginx-plus"]);
     expect(badLb.code).toBe(2);
     expect(badLb.stderr).toMatch(/--lb/);
@@ -84,7 +85,7 @@ describe("statelab CLI", () => {
     const list = await statelab(["compare", "--list"]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/^routing\b/m);
-  });
+  }, 90_000);
 
   it("statelab up boots both stacks, the printed curls work, and Ctrl-C leaves no process behind", async () => {
     const up = await startUp(["--stateful", "2", "--stateless", "2", "--port-offset", "31000"]);

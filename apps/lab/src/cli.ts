@@ -6,6 +6,17 @@ import { strategyNames } from "@statelab/proxy";
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { allHeld, compare, defaultReportsDir, selectScenarios } from "./compare.js";
+import {
+  ControlError,
+  FaultClientError,
+  faultKinds,
+  faultUsage,
+  labDashboardUrl,
+  parseDuration,
+  parseFaultRequest,
+  parseLabUrl,
+  sendFault,
+} from "./control/index.js";
 import { scenarios } from "./scenarios/index.js";
 import { up } from "./up.js";
 
@@ -78,8 +89,10 @@ program
       .argParser(int(0, 50_000))
       .default(0),
   )
+  .option("--free-ports", "take every port from the kernel instead (the banner says which)", false)
   .action(async (opts) => {
     await up({
+      freePorts: opts.freePorts,
       stateful: opts.stateful,
       stateless: opts.stateless,
       statefulStrategy: opts.statefulStrategy,
@@ -101,6 +114,44 @@ program
         ...opts.statelessEnv,
       },
     });
+  });
+
+program
+  .command("fault")
+  .description("break the running lab (`statelab up`) by hand, as the dashboard's buttons do")
+  .argument("<kind>", faultKinds.join(" | "))
+  .argument("<target>", "an instance (stateful-2), a proxy (proxy-stateless), a stack, redis or postgres")
+  .argument("[value]", "the strategy or the store, for `strategy` and `store`")
+  .option("--for <duration>", "undo it after this long: 5s, 500ms, 2m")
+  .addOption(
+    new Option("--port-offset <n>", "the --port-offset the lab was started with").argParser(int(0, 50_000)).default(0),
+  )
+  .option("--url <url>", "the lab's dashboard URL (the banner's `dashboard` line); wins over --port-offset")
+  .addHelpText("after", `\nFaults:\n${faultKinds.map((kind) => `  ${faultUsage[kind]}`).join("\n")}`)
+  .action(async (kind: string, target: string, value: string | undefined, opts) => {
+    let request: ReturnType<typeof parseFaultRequest>;
+    let baseUrl: string;
+    try {
+      const forMs = opts.for === undefined ? null : parseDuration(opts.for);
+      request = parseFaultRequest({ kind, target, value: value ?? null, forMs });
+      baseUrl = opts.url === undefined ? labDashboardUrl(opts.portOffset) : parseLabUrl(opts.url);
+    } catch (error) {
+      if (error instanceof ControlError || error instanceof FaultClientError) {
+        program.error(`statelab fault: ${error.message}`, { exitCode: 2 });
+      }
+      throw error;
+    }
+    try {
+      const fault = await sendFault(baseUrl, request);
+      const undo = fault.undoAt
+        ? `; undone by itself at ${new Date(fault.undoAt).toISOString().slice(11, 19)} UTC`
+        : "";
+      console.log(`fault ${fault.id}: ${fault.detail}${undo}`);
+    } catch (error) {
+      if (!(error instanceof FaultClientError)) throw error;
+      console.error(`statelab fault: ${error.message}`);
+      process.exitCode = error.isUsage ? 2 : 1;
+    }
   });
 
 program

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { type Infra, loadInfraConfig, projectRoot, startInfra } from "@statelab/infra";
+import { type Infra, type InfraConfig, loadInfraConfig, projectRoot, startInfra } from "@statelab/infra";
 import { Supervisor } from "./children.js";
 import type { SharedState } from "./topology.js";
 
@@ -8,6 +8,8 @@ export const labHome = path.join(projectRoot, ".statelab", "lab");
 
 export interface Lab {
   infra: Infra;
+  /** Where its own Postgres and Redis live (state dir, ports): what restarts them after a fault. */
+  infraConfig: Readonly<InfraConfig>;
   supervisor: Supervisor;
   shared: SharedState;
   /** Stops every child, then the servers this lab started (never ones it reused or was given). */
@@ -24,10 +26,12 @@ export async function openLab(options: {
   /** Where this lab's own Postgres and Redis live, unless DATABASE_URL / REDIS_URL say otherwise. */
   infraEnv?: Record<string, string>;
 }): Promise<Lab> {
-  const infra = await startInfra(loadInfraConfig({ ...options.infraEnv, ...process.env }), { log: options.log });
+  const infraConfig = loadInfraConfig({ ...options.infraEnv, ...process.env });
+  const infra = await startInfra(infraConfig, { log: options.log });
   const supervisor = new Supervisor();
   return {
     infra,
+    infraConfig,
     supervisor,
     shared: {
       databaseUrl: infra.databaseUrl,

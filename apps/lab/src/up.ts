@@ -1,8 +1,11 @@
 import { isPortOpen } from "@statelab/infra";
 import type { StrategyName } from "@statelab/proxy";
 import type { Child } from "./children.js";
+import { LabControl, serverControls } from "./control/index.js";
+import { Dashboard } from "./dashboard/dashboard.js";
+import { type DashboardServer, serveDashboard } from "./dashboard/server.js";
 import { type Lab, openLab } from "./lab.js";
-import { type LoadBalancer, type Stack, startStack } from "./topology.js";
+import { freePorts, type LoadBalancer, type Stack, startStack } from "./topology.js";
 
 export interface UpOptions {
   stateful: number;
@@ -12,18 +15,39 @@ export interface UpOptions {
   lb: LoadBalancer;
   /** Added to every default port, so a second lab (or a test) can run beside the first. */
   portOffset: number;
+  /** Take every port from the kernel instead (the banner says which). */
+  freePorts: boolean;
   /** Mode variables for each app, e.g. SESSION_STORE=memory, REVOCATION=none. */
   statefulEnv: Record<string, string>;
   statelessEnv: Record<string, string>;
 }
 
-/** The design's ports: stateful 4101…, stateless 4201…, proxies 8081/8082, admin APIs 9081/9082. */
-export function labPorts(options: Pick<UpOptions, "stateful" | "stateless" | "portOffset">) {
+interface LabPorts {
+  dashboard: number;
+  stateful: { ports: number[]; proxyPort: number; adminPort: number };
+  stateless: { ports: number[]; proxyPort: number; adminPort: number };
+}
+
+/** The design's ports: dashboard 8080, stateful 4101…, stateless 4201…, proxies 8081/8082, admin APIs 9081/9082. */
+export function labPorts(options: Pick<UpOptions, "stateful" | "stateless" | "portOffset">): LabPorts {
   const at = (port: number) => port + options.portOffset;
   const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => at(from + i));
   return {
+    dashboard: at(8080),
     stateful: { ports: range(4101, options.stateful), proxyPort: at(8081), adminPort: at(9081) },
     stateless: { ports: range(4201, options.stateless), proxyPort: at(8082), adminPort: at(9082) },
+  };
+}
+
+/** `--free-ports`: every port from the kernel, for a lab that must not meet any other. */
+async function kernelPorts(options: Pick<UpOptions, "stateful" | "stateless">): Promise<LabPorts> {
+  const ports = await freePorts(options.stateful + options.stateless + 5);
+  const take = (count: number) => ports.splice(0, count);
+  const [dashboard, ...rest] = take(5) as [number, number, number, number, number];
+  return {
+    dashboard,
+    stateful: { ports: take(options.stateful), proxyPort: rest[0] as number, adminPort: rest[1] as number },
+    stateless: { ports: take(options.stateless), proxyPort: rest[2] as number, adminPort: rest[3] as number },
   };
 }
 
@@ -69,10 +93,17 @@ function describeStack(stack: Stack, env: Record<string, string>): string[] {
 }
 
 /** Prints what runs where, and a first session to try on each stack. */
-function printBanner(lab: Lab, stacks: Stack[], options: UpOptions, print: (line: string) => void): void {
+function printBanner(
+  lab: Lab,
+  stacks: Stack[],
+  dashboard: DashboardServer,
+  options: UpOptions,
+  print: (line: string) => void,
+): void {
   print("");
   print("statelab is up");
   print("");
+  print(`dashboard ${dashboard.url}  (break things: statelab fault --help)`);
   print(`postgres  ${lab.infra.databaseUrl}`);
   print(`redis     ${lab.infra.redisUrl}`);
   for (const stack of stacks) {
@@ -95,8 +126,9 @@ function printBanner(lab: Lab, stacks: Stack[], options: UpOptions, print: (line
  * a second one kills what is left.
  */
 export async function up(options: UpOptions, print: (line: string) => void = console.log): Promise<void> {
-  const ports = labPorts(options);
+  const ports = options.freePorts ? await kernelPorts(options) : labPorts(options);
   await assertPortsFree([
+    ports.dashboard,
     ...ports.stateful.ports,
     ports.stateful.proxyPort,
     ...ports.stateless.ports,
@@ -104,7 +136,14 @@ export async function up(options: UpOptions, print: (line: string) => void = con
     ...(options.lb === "builtin" ? [ports.stateful.adminPort, ports.stateless.adminPort] : []),
   ]);
   let lab: Lab | undefined;
+  let dashboard: Dashboard | undefined;
+  let server: DashboardServer | undefined;
   let stopping = false;
+  const close = async () => {
+    await server?.close();
+    await dashboard?.close();
+    await lab?.close();
+  };
   const shutdown = (signal: string) => {
     if (stopping) {
       print(`${signal} again: killing what is left`);
@@ -112,8 +151,8 @@ export async function up(options: UpOptions, print: (line: string) => void = con
       process.exit(1);
     }
     stopping = true;
-    print(`\n${signal}: stopping the proxies, the instances, then Postgres and Redis…`);
-    (lab ? lab.close() : Promise.resolve()).then(
+    print(`\n${signal}: stopping the dashboard, the proxies, the instances, then Postgres and Redis…`);
+    close().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
@@ -125,18 +164,36 @@ export async function up(options: UpOptions, print: (line: string) => void = con
 
   lab = await openLab({ log: (line) => print(`[infra] ${line}`) });
   const current = lab;
-  const start = (app: "stateful" | "stateless") =>
-    startStack(current.supervisor, current.shared, {
-      app,
-      ...ports[app],
-      strategy: app === "stateful" ? options.statefulStrategy : options.statelessStrategy,
-      lb: options.lb,
-      env: app === "stateful" ? options.statefulEnv : options.statelessEnv,
+  try {
+    const start = (app: "stateful" | "stateless") =>
+      startStack(current.supervisor, current.shared, {
+        app,
+        ...ports[app],
+        strategy: app === "stateful" ? options.statefulStrategy : options.statelessStrategy,
+        lb: options.lb,
+        env: app === "stateful" ? options.statefulEnv : options.statelessEnv,
+      });
+    print("starting the instances and the load balancers…");
+    const stacks = await Promise.all([start("stateful"), start("stateless")]);
+    if (stopping) return;
+    const servers = serverControls(current, (line) => print(`[infra] ${line}`));
+    const control = new LabControl({ stacks, servers }, print);
+    dashboard = new Dashboard({
+      stacks,
+      servers,
+      control,
+      redisUrl: current.shared.redisUrl,
+      redisPrefix: current.shared.redisPrefix,
+      log: print,
     });
-  print("starting the instances and the load balancers…");
-  const stacks = await Promise.all([start("stateful"), start("stateless")]);
-  if (stopping) return;
-  printBanner(current, stacks, options, print);
+    server = await serveDashboard(dashboard, ports.dashboard);
+    if (stopping) return;
+    printBanner(current, stacks, server, options, print);
+  } catch (error) {
+    // A start that failed half-way stops what it had started, the lab's own Postgres and Redis included.
+    if (!stopping) await close().catch(() => {});
+    throw error;
+  }
   for (const child of current.supervisor.list()) {
     void watchExit(child, () => stopping, print);
   }
@@ -146,5 +203,6 @@ export async function up(options: UpOptions, print: (line: string) => void = con
 
 async function watchExit(child: Child, isStopping: () => boolean, print: (line: string) => void) {
   await child.waitExit();
-  if (!isStopping()) print(`! ${child.spec.name} exited; its last output:\n${child.output().slice(-2000)}`);
+  if (!isStopping() && !child.isExitRequested)
+    print(`! ${child.spec.name} exited; its last output:\n${child.output().slice(-2000)}`);
 }

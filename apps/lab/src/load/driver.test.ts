@@ -270,6 +270,14 @@ describe("limits", () => {
     expect(progress.length).toBeLessThanOrEqual(4);
     expect(progress.at(-1)).toEqual({ sent: 30, done: 30, total: 30 });
   });
+
+  it("onOp sees every op as it is recorded, the same ops the run returns", async () => {
+    const server = await serve(answerOk);
+    const seen: Op[] = [];
+    const run = await load(server.url, { durationMs: 300, onOp: (op) => seen.push(op) });
+    expect(seen).toHaveLength(15);
+    expect([...seen].sort((a, b) => a.i - b.i)).toEqual(run.ops);
+  });
 });
 
 describe("options and callbacks", () => {

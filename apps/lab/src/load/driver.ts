@@ -50,6 +50,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called about 4 times a second, and once at the end. */
   onProgress?(progress: LoadProgress): void;
+  /** Called with each op as it is recorded, for a live view of the run. */
+  onOp?(op: Op): void;
 }
 
 /** One operation, sent or not: latency is measured from its intended send time `t`. */
@@ -256,7 +258,10 @@ class Runner {
   }
 
   #record(i: number, t: number, verdict: OpVerdict): void {
-    this.ops.push({ i, t, latencyMs: round(this.elapsedMs() - t), ...verdict });
+    const op: Op = { i, t, latencyMs: round(this.elapsedMs() - t), ...verdict };
+    this.ops.push(op);
+    const { onOp } = this.#options;
+    if (onOp) this.#callback(() => onOp(op));
   }
 
   /** Runs a scenario callback; the first one to throw stops the run, which then rejects with it. */

@@ -3,7 +3,8 @@ import type { StrategyName } from "@statelab/proxy";
 import type { Child } from "./children.js";
 import { LabControl, serverControls } from "./control/index.js";
 import { Dashboard } from "./dashboard/dashboard.js";
-import { type DashboardServer, serveDashboard } from "./dashboard/server.js";
+import { leasePanel } from "./dashboard/lease-panel.js";
+import { type DashboardServer, notRunningPanels, serveDashboard } from "./dashboard/server.js";
 import { type Lab, openLab } from "./lab.js";
 import { freePorts, type LoadBalancer, type Stack, startStack } from "./topology.js";
 
@@ -186,7 +187,7 @@ export async function up(options: UpOptions, print: (line: string) => void = con
       redisPrefix: current.shared.redisPrefix,
       log: print,
     });
-    server = await serveDashboard(dashboard, ports.dashboard);
+    server = await serveDashboard(dashboard, ports.dashboard, { ...notRunningPanels, lease: leasePanel(stacks) });
     if (stopping) return;
     printBanner(current, stacks, server, options, print);
   } catch (error) {

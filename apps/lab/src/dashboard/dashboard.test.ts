@@ -211,6 +211,22 @@ describe("the dashboard in headless Chromium", () => {
 });
 
 describe("statelab fault against the running lab", () => {
+  it("the lease panel names the one holder of the login-stats lease and its fencing token", async () => {
+    // Every instance contends for one lease; a fresh Redis makes the first holder wait one ttl (15 s).
+    const panel = await until(
+      "a lease holder",
+      async () => (await (await fetch(`${dashboardUrl}/api/panels/lease`)).json()) as Record<string, unknown>,
+      (body) => body.status === "ok" && (body.leases as { holder: string | null }[]).some((l) => l.holder !== null),
+      60_000,
+    );
+    const lease = (panel.leases as { name: string; holder: string; token: number; contenders: number }[])[0];
+    expect(lease?.name).toBe("login-stats");
+    expect(lease?.holder).toMatch(/^state(ful|less)-\d$/);
+    expect(lease?.token).toBeGreaterThan(0);
+    expect(lease?.contenders).toBe(6);
+    expect(panel.summary).toContain(`held by ${lease?.holder} with fencing token ${lease?.token}`);
+  }, 90_000);
+
   it("kill --for 3s: the instance dies, then comes back by itself with a new pid", async () => {
     const before = instance(await state(), "stateful-2");
     expect(before?.process).toBe("running");

@@ -66,7 +66,8 @@ export async function refreshPanels() {
       const res = await fetch(`/api/panels/${node.dataset.panel}`);
       const body = await res.json();
       node.dataset.status = body.status;
-      node.textContent = body.status === "not running" ? `not running — ${body.detail}` : JSON.stringify(body);
+      node.textContent =
+        body.status === "not running" ? `not running — ${body.detail}` : (body.summary ?? JSON.stringify(body));
     } catch {
       node.textContent = "unavailable";
     }

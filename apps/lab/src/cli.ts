@@ -68,7 +68,7 @@ program
       .choices(["builtin", "haproxy"])
       .default("builtin"),
   )
-  .addOption(new Option("--session-store <store>", "stateful: SESSION_STORE").choices(["redis", "memory"]))
+  .addOption(new Option("--session-store <store>", "stateful: SESSION_STORE").choices(["redis", "memory", "quorum"]))
   .addOption(new Option("--session-state <state>", "stateful: SESSION_STATE").choices(["soft", "hard"]))
   .addOption(
     new Option("--session-cache <seconds>", "stateful: SESSION_CACHE (signed snapshot cookie)").argParser(int(1, 3600)),

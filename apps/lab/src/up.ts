@@ -6,6 +6,7 @@ import { Dashboard } from "./dashboard/dashboard.js";
 import { leasePanel } from "./dashboard/lease-panel.js";
 import { type DashboardServer, notRunningPanels, serveDashboard } from "./dashboard/server.js";
 import { type Lab, openLab } from "./lab.js";
+import { type SessionReplicas, startSessionReplicas } from "./session-replicas.js";
 import { freePorts, type LoadBalancer, type Stack, startStack } from "./topology.js";
 
 export interface UpOptions {
@@ -139,11 +140,13 @@ export async function up(options: UpOptions, print: (line: string) => void = con
   let lab: Lab | undefined;
   let dashboard: Dashboard | undefined;
   let server: DashboardServer | undefined;
+  let replicas: SessionReplicas | null = null;
   let stopping = false;
   const close = async () => {
     await server?.close();
     await dashboard?.close();
     await lab?.close();
+    await replicas?.close();
   };
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -166,13 +169,17 @@ export async function up(options: UpOptions, print: (line: string) => void = con
   lab = await openLab({ log: (line) => print(`[infra] ${line}`) });
   const current = lab;
   try {
+    replicas = await startSessionReplicas(options.statefulEnv, current.shared.redisPrefix, (line) =>
+      print(`[quorum] ${line}`),
+    );
+    const statefulEnv = { ...options.statefulEnv, ...replicas?.env };
     const start = (app: "stateful" | "stateless") =>
       startStack(current.supervisor, current.shared, {
         app,
         ...ports[app],
         strategy: app === "stateful" ? options.statefulStrategy : options.statelessStrategy,
         lb: options.lb,
-        env: app === "stateful" ? options.statefulEnv : options.statelessEnv,
+        env: app === "stateful" ? statefulEnv : options.statelessEnv,
       });
     print("starting the instances and the load balancers…");
     const stacks = await Promise.all([start("stateful"), start("stateless")]);
@@ -187,9 +194,14 @@ export async function up(options: UpOptions, print: (line: string) => void = con
       redisPrefix: current.shared.redisPrefix,
       log: print,
     });
-    server = await serveDashboard(dashboard, ports.dashboard, { ...notRunningPanels, lease: leasePanel(stacks) });
+    server = await serveDashboard(dashboard, ports.dashboard, {
+      ...notRunningPanels,
+      lease: leasePanel(stacks),
+      ...(replicas ? { quorum: replicas.panel } : {}),
+    });
     if (stopping) return;
-    printBanner(current, stacks, server, options, print);
+    printBanner(current, stacks, server, { ...options, statefulEnv }, print);
+    if (replicas) print(`session replicas (SESSION_STORE=quorum): ${replicas.describe}`);
   } catch (error) {
     // A start that failed half-way stops what it had started, the lab's own Postgres and Redis included.
     if (!stopping) await close().catch(() => {});

@@ -14,6 +14,8 @@ export interface SessionReplicas {
   panel: PanelSource;
   describe: string;
   close(): Promise<void>;
+  /** SIGKILLs the servers the lab started (a second Ctrl-C): nothing would ever reuse them. */
+  killNow(): void;
 }
 
 /**
@@ -42,6 +44,12 @@ export async function startSessionReplicas(
       panel.close();
       await Promise.all(servers.map((server) => server.stop()));
       if (servers.length > 0) rmSync(baseDir, { recursive: true, force: true });
+    },
+    killNow() {
+      for (const server of servers) {
+        const pid = server.pid();
+        if (pid) process.kill(pid, "SIGKILL");
+      }
     },
   };
 }

@@ -152,6 +152,7 @@ export async function up(options: UpOptions, print: (line: string) => void = con
     if (stopping) {
       print(`${signal} again: killing what is left`);
       for (const child of lab?.supervisor.list() ?? []) child.killNow();
+      replicas?.killNow();
       process.exit(1);
     }
     stopping = true;

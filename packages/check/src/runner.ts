@@ -53,6 +53,7 @@ export function createCheckContext(target: CheckTarget): { ctx: CheckContext; cl
       throw new CheckFailure(`signup of a fresh user failed: ${res.status} ${res.text.slice(0, 120)}`);
     return credentials;
   };
+  let shared: Promise<Credentials> | undefined;
   const ctx: CheckContext = {
     kind: target.kind,
     baseUrl,
@@ -64,7 +65,11 @@ export function createCheckContext(target: CheckTarget): { ctx: CheckContext; cl
       route("signup");
       return newUser();
     },
-    user: async () => target.user ?? newUser(),
+    user: () => {
+      // One signup shared by the run: most checks only log this user in and out.
+      shared ??= target.user ? Promise.resolve(target.user) : newUser();
+      return shared;
+    },
     uniqueName,
     signingKey(kid) {
       if (!target.signingKeys?.length) throw new SkipError("needs --signing-key (the server's private key)");

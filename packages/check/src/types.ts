@@ -17,7 +17,7 @@ export interface CheckContext {
   readonly client: AuthClient;
   /** The path of a mapped route; skips the check when the mapping leaves the route out (null). */
   route(name: RouteName): string;
-  /** A user this check may log in and out: a fresh signup, or the --user account. */
+  /** A user this check may log in and out (not log out everywhere): one signup shared by the run, or --user. */
   user(): Promise<Credentials>;
   /** A user no other check touches (signs up); skips the check when signups are off (--user). */
   newUser(): Promise<Credentials>;

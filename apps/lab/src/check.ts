@@ -77,7 +77,9 @@ export async function check(options: CheckCommandOptions): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const print = options.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
-  print(`statelab check ${target.baseUrl} --kind ${target.kind}: ${checks.length} checks`);
+  print(
+    `statelab check ${target.baseUrl} --kind ${target.kind}: ${checks.length} check${checks.length === 1 ? "" : "s"}`,
+  );
   const width = idWidthOf(checks);
   let previous: CheckResult | undefined;
   const start = performance.now();

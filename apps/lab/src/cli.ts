@@ -129,7 +129,7 @@ program
     }
   });
 
-program
+const checkCommand = program
   .command("check")
   .description("run the contract and attack checks against an auth server (yours or statelab's); exit 1 on any failure")
   .argument("[base-url]", "where the server is, e.g. http://127.0.0.1:8082")
@@ -151,7 +151,7 @@ program
       return;
     }
     if (!baseUrl || !opts.kind) {
-      return program.error("statelab check: give a base URL and --kind cookie|bearer", { exitCode: 2 });
+      return checkCommand.error("statelab check: give a base URL and --kind cookie|bearer", { exitCode: 2 });
     }
     try {
       process.exitCode = await check({
@@ -167,7 +167,7 @@ program
         junitFile: opts.junit,
       });
     } catch (error) {
-      if (error instanceof UsageError) program.error(`statelab check: ${error.message}`, { exitCode: 2 });
+      if (error instanceof UsageError) checkCommand.error(`statelab check: ${error.message}`, { exitCode: 2 });
       throw error;
     }
   });

@@ -6,7 +6,7 @@ import type { CheckResult, Kind } from "./types.js";
 
 /** Every check of `kind` against the reference server, minus `without`. */
 async function check(kind: Kind, without?: Defence): Promise<CheckResult[]> {
-  const server = await startReferenceServer(kind, without);
+  const server = await startReferenceServer(kind, { without });
   try {
     return await runChecks({ baseUrl: server.url, kind, signingKeys: server.signingKeys }, selectChecks(kind));
   } finally {

@@ -35,7 +35,7 @@ export function tableLines(result: CheckResult, previous: CheckResult | undefine
 
 export function summaryLine(summary: Summary): string {
   const seconds = (summary.durationMs / 1000).toFixed(1);
-  return `${summary.total} checks: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped in ${seconds} s`;
+  return `${summary.total} check${summary.total === 1 ? "" : "s"}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped in ${seconds} s`;
 }
 
 /** The whole table: one line per check grouped by area, reasons below, the summary last. */

@@ -1,5 +1,5 @@
 import type { Response } from "supertest";
-import { expectWorks } from "../assert.js";
+import { expectStatus, expectWorks } from "../assert.js";
 import type { Credential } from "../client.js";
 import { type CheckContext, type Kind, SkipError } from "../types.js";
 
@@ -26,3 +26,15 @@ export async function workingSession(ctx: CheckContext, credentials?: { username
 export const bodyOf = (res: Response): Record<string, unknown> => (res.body ?? {}) as Record<string, unknown>;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A request too big to take must get one of `statuses`, or have its connection
+ * cut while it is being sent (a refusal too); never a 2xx or a 5xx.
+ */
+export async function expectRefusedOrCut(request: () => Promise<Response>, statuses: number[], what: string) {
+  const res = await request().catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ECONNRESET" || error.code === "EPIPE") return undefined;
+    throw error;
+  });
+  if (res) expectStatus(res, statuses, what);
+}

@@ -12,7 +12,7 @@ import {
   rejectUnusedMethods,
   ValidationError,
 } from "@statelab/http";
-import express, { type ErrorRequestHandler, Router } from "express";
+import express, { type ErrorRequestHandler, type RequestHandler, Router } from "express";
 import type { SigningKey } from "../jwt.js";
 import type { Kind } from "../types.js";
 import type { Defence } from "./defences.js";
@@ -79,6 +79,27 @@ const leakParseErrors: ErrorRequestHandler = (error, _req, res, next) => {
     .send((error as Error).stack);
 };
 
+export interface ReferenceOptions {
+  /** The one defence to leave out (a fixture). */
+  without?: Defence;
+  /** Serve login at another path and read the username from another field, as a foreign server might. */
+  rename?: { login: string; usernameField: string };
+}
+
+/** Turns the renamed API back into the reference's own, so a mapping file is what makes checks pass. */
+function renamed(rename: NonNullable<ReferenceOptions["rename"]>): RequestHandler {
+  return function renamed(req, _res, next) {
+    if (req.path === "/auth/login") return next(new NotFoundError());
+    if (req.path === rename.login) req.url = "/auth/login";
+    const body = req.body as Record<string, unknown> | undefined;
+    if (body && typeof body === "object" && rename.usernameField in body) {
+      const { [rename.usernameField]: username, ...rest } = body;
+      req.body = { username, ...rest };
+    }
+    next();
+  };
+}
+
 export interface ReferenceServer {
   url: string;
   /** Its private signing key (bearer), for the checks that need --signing-key. */
@@ -91,7 +112,8 @@ export interface ReferenceServer {
  * minus the defence `without`, for the checker's own tests. Listens on a
  * kernel-chosen loopback port.
  */
-export async function startReferenceServer(kind: Kind, without?: Defence): Promise<ReferenceServer> {
+export async function startReferenceServer(kind: Kind, options: ReferenceOptions = {}): Promise<ReferenceServer> {
+  const { without, rename } = options;
   const users = createRefUsers(without);
   const auth = kind === "cookie" ? cookieAuth(users, without) : bearerAuth(users, without);
   const app = express();
@@ -101,6 +123,7 @@ export async function startReferenceServer(kind: Kind, without?: Defence): Promi
   app.use(rejectUnusedMethods);
   app.use(jsonBody({ limitBytes: 16 * 1024 }));
   if (without === "jsonErrors") app.use(leakParseErrors);
+  if (rename) app.use(renamed(rename));
   app.use(healthRoutes({}));
   app.use(commonRoutes(users, auth));
   app.use(auth.routes);

@@ -28,7 +28,7 @@ export function tableLines(result: CheckResult, previous: CheckResult | undefine
   const time = result.status === "skip" ? "" : `${result.durationMs} ms`;
   lines.push(`  ${MARK[result.status]}  ${result.id.padEnd(idWidth)}  ${result.title}  ${time}`.trimEnd());
   if (result.reason) {
-    lines.push(`        ${" ".repeat(idWidth)}${result.status === "skip" ? "skipped: " : "→ "}${result.reason}`);
+    lines.push(`          ${" ".repeat(idWidth)}${result.status === "skip" ? "skipped: " : "→ "}${result.reason}`);
   }
   return lines;
 }

@@ -72,7 +72,7 @@ describe("statelab check", () => {
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/pass {2}contract\.login/);
     expect(res.stdout).toMatch(
-      /FAIL {2}login\.rate-limit .*\n.*→ 30 failed logins in a row for one username, never a 429/,
+      /FAIL {2}login\.rate-limit .*\n.*→ 20 failed logins in a row for one username, never a 429/,
     );
     expect(res.stdout).toMatch(/2 checks: 1 passed, 1 failed, 0 skipped/);
   }, 60_000);

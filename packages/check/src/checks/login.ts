@@ -8,7 +8,7 @@ const TIMING_SAMPLES = 5;
 /** A gap smaller than this is noise on a loaded machine, whatever the ratio. */
 const TIMING_FLOOR_MS = 15;
 /** Give up looking for a 429 after this many failed logins. */
-export const RATE_LIMIT_ATTEMPTS = 30;
+const RATE_LIMIT_ATTEMPTS = 20;
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -3,7 +3,10 @@
  * exactly one of them switched off, and the checks it must fail.
  */
 export const DEFENCES = {
-  algAllowlist: { kind: "bearer", caughtBy: ["tokens.alg-none"] },
+  /** Off: alg none is taken unsigned, and HS256 is verified with the public key as its secret. */
+  algAllowlist: { kind: "bearer", caughtBy: ["tokens.alg-none", "tokens.hs256-public-key"] },
+  claimChecks: { kind: "bearer", caughtBy: ["tokens.wrong-issuer", "tokens.wrong-audience", "tokens.wrong-typ"] },
+  canonicalEncoding: { kind: "bearer", caughtBy: ["tokens.non-canonical"] },
   expCheck: { kind: "bearer", caughtBy: ["tokens.expired", "tokens.no-exp"] },
   embeddedJwk: { kind: "bearer", caughtBy: ["tokens.embedded-jwk"] },
   refreshReuse: { kind: "bearer", caughtBy: ["tokens.refresh-reuse"] },

@@ -27,6 +27,7 @@ const sha = (value: string) => createHash("sha256").update(value).digest("base64
 export function bearerAuth(users: RefUsers, without: Defence | undefined): RefAuthKind {
   const { privateKey, publicKey } = generateKeyPairSync("ed25519");
   const kid = randomBytes(8).toString("base64url");
+  const publicPem = publicKey.export({ type: "spki", format: "pem" }) as string;
   const families = new Map<string, Family>();
   const refreshTokens = new Map<string, { familyId: string; used: boolean }>();
   const deniedJtis = new Set<string>();
@@ -49,21 +50,25 @@ export function bearerAuth(users: RefUsers, without: Defence | undefined): RefAu
   }
 
   async function verify(token: string): Promise<JWTPayload> {
-    if (token.length > 4096 || !COMPACT.test(token)) throw invalid();
+    if (token.length > 4096) throw invalid();
     const [head, body, signature] = token.split(".") as [string, string, string];
-    if (Buffer.from(signature, "base64url").toString("base64url") !== signature) throw invalid();
+    // jose on Node 20 reads `=` padding and non-canonical last characters as the same bytes: refuse them first.
+    const canonical = COMPACT.test(token) && Buffer.from(signature, "base64url").toString("base64url") === signature;
+    if (!canonical && without !== "canonicalEncoding") throw invalid();
     const header = decodeProtectedHeader(token);
     const payload = JSON.parse(Buffer.from(body, "base64url").toString()) as JWTPayload;
     if (without === "algAllowlist" && String(header.alg).toLowerCase() === "none" && head) return payload;
-    const key =
-      without === "embeddedJwk" && header.jwk ? await importJWK(header.jwk, "EdDSA") : header.kid === kid && publicKey;
+    const confused = without === "algAllowlist" && header.alg === "HS256";
+    const key = confused
+      ? new TextEncoder().encode(publicPem)
+      : without === "embeddedJwk" && header.jwk
+        ? await importJWK(header.jwk, "EdDSA")
+        : header.kid === kid && publicKey;
     if (!key) throw invalid();
     const noExp = without === "expCheck";
     const { payload: verified } = await jwtVerify(token, key, {
-      algorithms: ["EdDSA"],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      typ: "at+jwt",
+      algorithms: [confused ? "HS256" : "EdDSA"],
+      ...(without === "claimChecks" ? {} : { issuer: ISSUER, audience: AUDIENCE, typ: "at+jwt" }),
       requiredClaims: noExp ? ["iat", "nbf", "sub", "jti"] : ["exp", "iat", "nbf", "sub", "jti"],
       maxTokenAge: noExp ? undefined : TTL_SECONDS + 5,
       clockTolerance: 5,

@@ -1,11 +1,10 @@
-import request from "supertest";
+import { createClient, defaultMapping } from "@statelab/check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
-import { uniquePrefix } from "../support/index.js";
+import { uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { TEST_SECRET } from "../support/stateful.js";
-import { cookieClient } from "./client.js";
-import { defineContractSuite } from "./suite.js";
+import { defineCheckSuite } from "./suite.js";
 
 // Two real stateful processes sharing Redis, and the built-in proxy round-robining
 // between them: with sessions in Redis no stickiness is needed. Ports 4712x are this file's.
@@ -39,31 +38,25 @@ afterAll(async () => {
   await Promise.all(instances.map((instance) => instance.stop()));
 });
 
-defineContractSuite({
+defineCheckSuite({
   name: "stateful, running instance by URL",
-  target: () => instances[0]?.url as string,
-  client: cookieClient,
+  kind: "cookie",
+  target: () => ({ baseUrl: instances[0]?.url as string }),
 });
-defineContractSuite({
+defineCheckSuite({
   name: "stateful, two instances behind the round-robin proxy",
-  target: () => proxy.url,
-  client: cookieClient,
+  kind: "cookie",
+  target: () => ({ baseUrl: proxy.url }),
 });
 
 describe("stateful behind the round-robin proxy", () => {
   it("one session is served by both instances in turn (the session lives in Redis, not in either process)", async () => {
-    const agent = await cookieClient(proxy.url).login(await signup());
+    const client = createClient("cookie", proxy.url, defaultMapping);
+    const credentials = { username: uniqueName("rr"), password: "contract-pass-1" };
+    await client.signup(credentials).expect(201);
+    const agent = await client.login(credentials);
     const served = new Set<string>();
     for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
     expect([...served].sort()).toEqual(["sf-47121", "sf-47122"]);
   });
 });
-
-async function signup() {
-  const credentials = {
-    username: `rr_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`,
-    password: "contract-pass-1",
-  };
-  await request(proxy.url).post("/auth/signup").send(credentials).expect(201);
-  return credentials;
-}

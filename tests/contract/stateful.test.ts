@@ -1,11 +1,10 @@
 import { beforeAll } from "vitest";
 import { statefulTestApp } from "../support/stateful.js";
-import { cookieClient, type Target } from "./client.js";
-import { defineContractSuite } from "./suite.js";
+import { defineCheckSuite, listenForFile } from "./suite.js";
 
-let target: Target;
+let url: string;
 beforeAll(async () => {
-  target = (await statefulTestApp()).app;
+  url = await listenForFile((await statefulTestApp()).app);
 });
 
-defineContractSuite({ name: "stateful, in process", target: () => target, client: cookieClient });
+defineCheckSuite({ name: "stateful, in process", kind: "cookie", target: () => ({ baseUrl: url }) });

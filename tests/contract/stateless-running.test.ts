@@ -1,15 +1,17 @@
+import path from "node:path";
+import { createClient, defaultMapping, loadSigningKeys, type SigningKey } from "@statelab/check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
 import { uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { tempKeyDir } from "../support/stateless.js";
-import { bearerClient } from "./bearer-client.js";
-import { defineContractSuite } from "./suite.js";
+import { defineCheckSuite } from "./suite.js";
 
 // Two real stateless processes sharing keys and Redis behind the built-in
 // round-robin proxy. Ports 4722x are this file's.
 let instances: RunningInstance[] = [];
 let proxy: RunningProxy;
+let signingKeys: SigningKey[];
 
 beforeAll(async () => {
   const shared = { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("sl-running") };
@@ -25,6 +27,8 @@ beforeAll(async () => {
       }),
     ),
   );
+  // The instances created the key file on start; the forged-claims checks sign with it.
+  signingKeys = loadSigningKeys(path.join(shared.KEY_DIR, "jwt-keys.json"));
   proxy = await listenProxy({
     backends: instances.map((instance, i) => ({ id: `t${i + 1}`, url: instance.url })),
     strategy: "round-robin",
@@ -37,22 +41,23 @@ afterAll(async () => {
   await Promise.all(instances.map((instance) => instance.stop()));
 });
 
-defineContractSuite({
+defineCheckSuite({
   name: "stateless, running instance by URL",
-  target: () => instances[0]?.url as string,
-  client: bearerClient,
+  kind: "bearer",
+  target: () => ({ baseUrl: instances[0]?.url as string, signingKeys }),
 });
-defineContractSuite({
+defineCheckSuite({
   name: "stateless, two instances behind the round-robin proxy",
-  target: () => proxy.url,
-  client: bearerClient,
+  kind: "bearer",
+  target: () => ({ baseUrl: proxy.url, signingKeys }),
 });
 
 describe("stateless behind the round-robin proxy", () => {
   it("one token is accepted by both instances in turn (no session lives in either process)", async () => {
     const credentials = { username: uniqueName("rr"), password: "contract-pass-1" };
-    await bearerClient(proxy.url).signup(credentials).expect(201);
-    const agent = await bearerClient(proxy.url).login(credentials);
+    const client = createClient("bearer", proxy.url, defaultMapping);
+    await client.signup(credentials).expect(201);
+    const agent = await client.login(credentials);
     const served = new Set<string>();
     for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
     expect([...served].sort()).toEqual(["sl-47221", "sl-47222"]);

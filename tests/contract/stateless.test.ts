@@ -1,12 +1,14 @@
+import type { SigningKey } from "@statelab/check";
 import { beforeAll } from "vitest";
 import { statelessTestApp } from "../support/stateless.js";
-import { bearerClient } from "./bearer-client.js";
-import type { Target } from "./client.js";
-import { defineContractSuite } from "./suite.js";
+import { defineCheckSuite, listenForFile } from "./suite.js";
 
-let target: Target;
+let url: string;
+let signingKeys: SigningKey[];
 beforeAll(async () => {
-  target = (await statelessTestApp()).app;
+  const { app, keys } = await statelessTestApp();
+  url = await listenForFile(app);
+  signingKeys = [keys.signer];
 });
 
-defineContractSuite({ name: "stateless, in process", target: () => target, client: bearerClient });
+defineCheckSuite({ name: "stateless, in process", kind: "bearer", target: () => ({ baseUrl: url, signingKeys }) });

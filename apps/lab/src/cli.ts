@@ -1,10 +1,12 @@
 #!/usr/bin/env node
+import { allChecks } from "@statelab/check";
 import { strategyNames } from "@statelab/proxy";
 /**
  * statelab — run, break and measure stateful vs stateless auth.
  * Exit codes: 0 done; 1 a command failed (or a comparison's invariant broke); 2 bad usage.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { check, UsageError } from "./check.js";
 import { allHeld, compare, defaultReportsDir, selectScenarios } from "./compare.js";
 import {
   ControlError,
@@ -175,6 +177,49 @@ program
     if (!allHeld(results)) {
       console.error("statelab compare: a scenario failed or an invariant did not hold (see the report)");
       process.exitCode = 1;
+    }
+  });
+
+const checkCommand = program
+  .command("check")
+  .description("run the contract and attack checks against an auth server (yours or statelab's); exit 1 on any failure")
+  .argument("[base-url]", "where the server is, e.g. http://127.0.0.1:8082")
+  .addOption(
+    new Option("--kind <kind>", "how it authenticates: session cookie or bearer token").choices(["cookie", "bearer"]),
+  )
+  .option("--mapping <file>", "JSON file mapping routes, fields and error codes onto your API (README)")
+  .option("--user <name>", "log in as this existing account instead of signing users up")
+  .option("--password <password>", "the password of --user")
+  .option("--signing-key <file>", "the server's private signing key (PEM, JWK, JWKS), for the forged-claims checks")
+  .option("--only <id...>", "run only these checks", [])
+  .option("--skip <id...>", "leave these checks out", [])
+  .option("--json", "print the results as JSON on stdout (the table goes to stderr)", false)
+  .option("--junit <file>", "also write the results as JUnit XML")
+  .option("--list", "list the checks and exit", false)
+  .action(async (baseUrl: string | undefined, opts) => {
+    if (opts.list) {
+      for (const c of allChecks) console.log(`${c.id.padEnd(28)} ${c.kinds.join("+").padEnd(13)} ${c.title}`);
+      return;
+    }
+    if (!baseUrl || !opts.kind) {
+      return checkCommand.error("statelab check: give a base URL and --kind cookie|bearer", { exitCode: 2 });
+    }
+    try {
+      process.exitCode = await check({
+        baseUrl,
+        kind: opts.kind,
+        mappingFile: opts.mapping,
+        user: opts.user,
+        password: opts.password,
+        signingKeyFile: opts.signingKey,
+        only: opts.only,
+        skip: opts.skip,
+        json: opts.json,
+        junitFile: opts.junit,
+      });
+    } catch (error) {
+      if (error instanceof UsageError) checkCommand.error(`statelab check: ${error.message}`, { exitCode: 2 });
+      throw error;
     }
   });
 

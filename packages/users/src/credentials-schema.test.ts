@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   credentialsSchema,
   displayNameSchema,
+  loginSchema,
   passwordSchema,
   usernameKey,
   usernameSchema,
@@ -69,6 +70,13 @@ describe("credentialsSchema", () => {
 
   it("normalises the username to NFKC", () => {
     expect(credentialsSchema.parse({ username: "Ａlice", password: "password1" }).username).toBe("Alice");
+  });
+});
+
+describe("loginSchema", () => {
+  it("rejects a NUL in the username, which Postgres text cannot hold (400, not a 500 from the lookup)", () => {
+    expect(loginSchema.safeParse({ username: "a\u0000b", password: "x" }).success).toBe(false);
+    expect(loginSchema.safeParse({ username: "ab", password: "x\u0000y" }).success).toBe(true);
   });
 });
 

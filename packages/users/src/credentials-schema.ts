@@ -50,7 +50,9 @@ export const loginSchema = z.strictObject({
   username: z
     .string()
     .min(1)
-    .max(USERNAME_MAX * 4),
+    .max(USERNAME_MAX * 4)
+    // Postgres text cannot hold NUL: without this the lookup fails with a 500 (found by `statelab check`).
+    .refine((value) => !value.includes("\u0000"), "may not contain NUL"),
   password: z
     .string()
     .min(1)

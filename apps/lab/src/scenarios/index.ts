@@ -3,12 +3,14 @@ import { baseline } from "./baseline.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
 import { expiry } from "./expiry.js";
+import { partition } from "./partition.js";
 import { pause } from "./pause.js";
 import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
 import { scaleOut } from "./scale-out.js";
 import { storeOutage } from "./store-outage.js";
+import { storeSlow } from "./store-slow.js";
 
 /** Every scenario, in the order a comparison runs them. A new scenario is a new file plus one line here. */
 export const scenarios: Scenario[] = [
@@ -22,4 +24,6 @@ export const scenarios: Scenario[] = [
   revocation,
   connectionBinding,
   refreshRace,
+  storeSlow,
+  partition,
 ];

@@ -2,6 +2,7 @@ import type { Scenario } from "../scenario.js";
 import { baseline } from "./baseline.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
+import { dbDown } from "./db-down.js";
 import { expiry } from "./expiry.js";
 import { partition } from "./partition.js";
 import { pause } from "./pause.js";
@@ -25,5 +26,6 @@ export const scenarios: Scenario[] = [
   connectionBinding,
   refreshRace,
   storeSlow,
+  dbDown,
   partition,
 ];

@@ -1,11 +1,13 @@
 import type { Scenario } from "../scenario.js";
 import { baseline } from "./baseline.js";
+import { clockSkew } from "./clock-skew.js";
 import { connectionBinding } from "./connection-binding.js";
 import { crash } from "./crash.js";
 import { dbDown } from "./db-down.js";
 import { expiry } from "./expiry.js";
 import { partition } from "./partition.js";
 import { pause } from "./pause.js";
+import { proxyRestart } from "./proxy-restart.js";
 import { refreshRace } from "./refresh-race.js";
 import { revocation } from "./revocation.js";
 import { routing } from "./routing.js";
@@ -27,5 +29,7 @@ export const scenarios: Scenario[] = [
   refreshRace,
   storeSlow,
   dbDown,
+  proxyRestart,
   partition,
+  clockSkew,
 ];

@@ -1,4 +1,5 @@
 import { defineScenario, type StackSpec } from "../scenario.js";
+import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
   describeErrors,
@@ -244,6 +245,16 @@ export const crash = defineScenario<CrashObservations>({
       ),
       reading,
       outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
+      faultCells: o.variants
+        .filter((v) => v.store !== "memory")
+        .map((v) =>
+          faultCell(
+            "crash",
+            v.store === "jwt" ? "stateless" : "stateful",
+            v,
+            `non-401 errors until ${v.failoverErrorMs === null ? "none" : seconds(v.failoverErrorMs)} after the kill; ${recoveryAfterHeal(v.summary, "the restart")}`,
+          ),
+        ),
     };
   },
   invariants(o) {

@@ -2,6 +2,7 @@ import type { BarChart, LatencySummary } from "../results.js";
 import { defineScenario, type StackSpec } from "../scenario.js";
 import type { Instance, Stack } from "../topology.js";
 import type { LabUser, Reply } from "../users.js";
+import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./fault-summary.js";
 import { pct, seconds } from "./util.js";
@@ -290,6 +291,14 @@ export const pause = defineScenario<PauseObservations>({
       ],
       reading,
       outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
+      faultCells: o.variants.map((v) =>
+        faultCell(
+          "pause",
+          v.label === "stateless" ? "stateless" : "stateful",
+          v,
+          `errors until ${v.summary.lastErrorDuringFaultMs === null ? "none" : seconds(v.summary.lastErrorDuringFaultMs)} after the SIGSTOP (ejected); ${recoveryAfterHeal(v.summary, "the SIGCONT")}`,
+        ),
+      ),
     };
   },
   invariants(o) {

@@ -65,10 +65,10 @@ export const crash = defineScenario<CrashObservations>({
   id: "crash",
   title: "Crash: kill -9 one instance under load",
   question: "What does losing one instance mid-traffic cost: failed requests, and users who must log in again?",
-  estimateSeconds: (quick) => (quick ? 50 : 70),
+  estimateSeconds: (quick) => (quick ? 45 : 70),
   async run(ctx) {
     const rate = ctx.quick ? 60 : 100;
-    const durationMs = ctx.quick ? 15_000 : 30_000;
+    const durationMs = ctx.quick ? 12_000 : 30_000;
     const killAtMs = ctx.quick ? 2_000 : 5_000;
     // The restart comes after ~40% of the run, leaving time to see the instance rejoin.
     const restartAtMs = Math.round(durationMs * 0.4);

@@ -61,7 +61,7 @@ export const dbDown = defineScenario<DbDownObservations>({
   estimateSeconds: (quick) => (quick ? 12 : 25),
   async run(ctx) {
     const rate = ctx.quick ? 40 : 80;
-    const downAtMs = ctx.quick ? 2_000 : 4_000;
+    const downAtMs = ctx.quick ? 1_500 : 4_000;
     const upAtMs = downAtMs + 5_000;
     const durationMs = upAtMs + (ctx.quick ? 3_000 : 8_000);
     const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));

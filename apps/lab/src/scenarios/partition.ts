@@ -65,9 +65,9 @@ export const partition = defineScenario<PartitionObservations>({
   estimateSeconds: (quick) => (quick ? 12 : 30),
   async run(ctx) {
     const rate = ctx.quick ? 40 : 80;
-    const partitionAtMs = ctx.quick ? 2_000 : 4_000;
+    const partitionAtMs = ctx.quick ? 1_500 : 4_000;
     const healAtMs = partitionAtMs + (ctx.quick ? 4_000 : 10_000);
-    const durationMs = healAtMs + (ctx.quick ? 3_000 : 8_000);
+    const durationMs = healAtMs + (ctx.quick ? 2_500 : 8_000);
     const probeAtMs = partitionAtMs + 2_500;
     const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
     const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, (ctx.quick ? 10 : 20) + 1)));

@@ -120,11 +120,11 @@ export const pause = defineScenario<PauseObservations>({
   id: "pause",
   title: "Pause: SIGSTOP one instance under load",
   question: "What does a frozen instance cost in latency and errors, and can it undo a logout when it wakes up?",
-  estimateSeconds: (quick) => (quick ? 30 : 50),
+  estimateSeconds: (quick) => (quick ? 27 : 50),
   async run(ctx) {
     const rate = ctx.quick ? 60 : 100;
-    const durationMs = ctx.quick ? 10_000 : 20_000;
-    const pauseAtMs = ctx.quick ? 3_000 : 5_000;
+    const durationMs = ctx.quick ? 9_000 : 20_000;
+    const pauseAtMs = ctx.quick ? 2_000 : 5_000;
     // At least 1 s longer than the error bound, so a clean stretch of the pause is seen.
     const resumeAtMs = pauseAtMs + (ctx.quick ? 4_000 : 5_000);
     const usersPerStack = ctx.quick ? 15 : 30;

@@ -68,10 +68,10 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
   estimateSeconds: (quick) => (quick ? 15 : 35),
   async run(ctx) {
     const rate = ctx.quick ? 40 : 80;
-    const slowAtMs = ctx.quick ? 2_000 : 4_000;
-    const worseAtMs = ctx.quick ? 5_000 : 12_000;
-    const healAtMs = ctx.quick ? 7_000 : 18_000;
-    const durationMs = ctx.quick ? 10_000 : 26_000;
+    const slowAtMs = ctx.quick ? 1_500 : 4_000;
+    const worseAtMs = ctx.quick ? 4_500 : 12_000;
+    const healAtMs = ctx.quick ? 6_500 : 18_000;
+    const durationMs = ctx.quick ? 9_000 : 26_000;
     const delayMs = 200;
     const pastDeadlineDelayMs = 1500;
     const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));

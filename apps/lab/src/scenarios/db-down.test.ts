@@ -10,10 +10,12 @@ function variant(label: string, stack: "stateful" | "stateless"): DbDownVariant 
     summary: summaryOf({ errors: { "503 db_unavailable": 20 } }),
     relogin: noRelogin(),
     probe: {
+      measuredWhileDown: true,
       loginDuring: 503,
       loginDuringCode: "db_unavailable",
       loginAfter: 200,
-      authOnlyDuring: 200,
+      loginAfterMs: 300,
+      authOnlyTries: [200],
       meDuring: 503,
       meDuringCode: "db_unavailable",
     },
@@ -49,7 +51,13 @@ describe("db-down measure and invariants (pure)", () => {
   });
 
   it("a 401 during the outage, a user logged out, or auth needing Postgres breaks existing sessions", () => {
-    for (const o of [stateful({ meDuring: 401 }), stateful({}, 2), stateful({ authOnlyDuring: 503 })]) {
+    for (const o of [
+      stateful({ meDuring: 401 }),
+      stateful({}, 2),
+      stateful({ authOnlyTries: [503, 503, 503] }),
+      stateful({ authOnlyTries: [401, 200] }),
+      stateful({ measuredWhileDown: false }),
+    ]) {
       expect(claim(o, "db-down does not break existing sessions", "stateful")).toBe(false);
     }
   });

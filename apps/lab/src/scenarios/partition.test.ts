@@ -15,6 +15,7 @@ function variant(
     summary: summaryOf(),
     relogin: noRelogin(),
     probe: {
+      measuredWhileCut: true,
       logoutStatus: 204,
       meDuring: 503,
       meDuringCode: "store_unavailable",
@@ -58,6 +59,13 @@ describe("partition measure and invariants (pure)", () => {
     expect(claim(after, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
     const cell = partition.measure(during).faultCells?.find((c) => c.stack === "stateless");
     expect(cell?.lost).toContain("revoked token ACCEPTED");
+  });
+
+  it("a probe answered after the partition ended measured nothing: the claim does not hold", () => {
+    const o = observations((x) => {
+      (x.variants[0] as PartitionVariant).probe.measuredWhileCut = false;
+    });
+    expect(claim(o, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
   });
 
   it("a ready cut-off instance, late errors or logged-out users are caught", () => {

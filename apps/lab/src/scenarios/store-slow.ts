@@ -1,4 +1,5 @@
 import type { ActiveFault } from "@statelab/faults";
+import { relayFault } from "../fault-specs.js";
 import type { LineChart, StackName } from "../results.js";
 import { defineScenario } from "../scenario.js";
 import type { AppName } from "../topology.js";
@@ -82,9 +83,6 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
       stack: (relayed[i] as (typeof relayed)[0]).stack,
       users: users[i] ?? [],
     }));
-    const setDelay = (ms: number) => {
-      for (const relay of relays) relay.set({ kind: "latency", ms }, "upstream");
-    };
     let fault: ActiveFault | undefined;
     ctx.log(
       `store-slow: Redis +${delayMs} ms at ${seconds(slowAtMs)}, +${pastDeadlineDelayMs} ms at ${seconds(worseAtMs)}`,
@@ -100,21 +98,23 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
           atMs: slowAtMs,
           label: `Redis +${delayMs} ms`,
           run: async () => {
-            fault = await ctx.fault({
-              name: "store-slow relay latency",
-              durationMs: healAtMs - slowAtMs,
-              start: () => setDelay(delayMs),
-              end: () => {
-                for (const relay of relays) relay.clear();
-              },
-            });
+            fault = await ctx.fault(
+              relayFault(
+                "store-slow: Redis latency",
+                relays,
+                { kind: "latency", ms: delayMs },
+                healAtMs - slowAtMs,
+                "upstream",
+              ),
+            );
           },
         },
         {
           atMs: worseAtMs,
           label: `+${pastDeadlineDelayMs} ms`,
           run: async () => {
-            if (fault?.isActive()) setDelay(pastDeadlineDelayMs);
+            if (!fault?.isActive()) return;
+            for (const relay of relays) relay.set({ kind: "latency", ms: pastDeadlineDelayMs }, "upstream");
           },
         },
         { atMs: healAtMs, label: "healed", run: async () => fault?.end() },

@@ -84,6 +84,16 @@ describe("clock-skew measure and invariants (pure)", () => {
     ).toBe(false);
   });
 
+  it("the reading gives how far the reported expiry moved with the checking instance's clock", () => {
+    const o = observations((x) => {
+      const v = x.variants[0] as SkewVariant;
+      v.checks = v.checks.map((c) =>
+        c.mintedOn === "correct" && c.checkedOn === "skewed" ? { ...c, expiresInSeconds: 300 + c.offsetSeconds } : c,
+      );
+    });
+    expect(clockSkew.measure(o).reading.join(" ")).toContain("(+120 s at +120 s, -120 s at -120 s against");
+  });
+
   it("cells count rejected cross-clock checks and what minted-ahead credentials cost", () => {
     const [stateful, stateless] = clockSkew.measure(observations()).faultCells ?? [];
     expect(stateful?.errors).toBe("0 of 4 cross-clock checks rejected");

@@ -210,6 +210,23 @@ export const clockSkew = defineScenario<ClockSkewObservations>({
                   .join("; ") +
                 `). A token's iat and exp are judged by the checking instance's clock with a 5 s tolerance, far below 2 min.`;
         }),
+        ...o.variants.flatMap((v) => {
+          const shifts = o.offsets.flatMap((offset) => {
+            const on = (checkedOn: SkewCheck["checkedOn"]) =>
+              v.checks.find((c) => c.offsetSeconds === offset && c.mintedOn === "correct" && c.checkedOn === checkedOn);
+            const skewed = on("skewed")?.expiresInSeconds;
+            const correct = on("correct")?.expiresInSeconds;
+            return typeof skewed === "number" && typeof correct === "number"
+              ? [`${sign(skewed - correct)} at ${sign(offset)}`]
+              : [];
+          });
+          return shifts.length === 0
+            ? []
+            : [
+                `${v.label}: the expiry an instance reports moves with its own clock (${shifts.join(", ")} against the correct instance, same credential); ` +
+                  `${v.stack === "stateful" ? "the session's real idle timeout is Redis's TTL, which did not move." : "the token's exp itself is fixed by the instance that minted it."}`,
+              ];
+        }),
         ...o.variants.map(
           (v) =>
             `${v.label}: after the clock was fixed, a credential minted on ${v.skewed} got ${healed(v)?.status ?? "?"} on ${v.correct}; one minted while it ran 2 min ahead got ${v.aheadAfterHeal} there.`,

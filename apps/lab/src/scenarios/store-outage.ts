@@ -125,12 +125,12 @@ export const storeOutage = defineScenario<OutageObservations>({
   id: "store-outage",
   title: "Store outage: Redis stopped under load",
   question: "What does each design do while its Redis is down, and how fast does it come back?",
-  estimateSeconds: (quick) => (quick ? 32 : 55),
+  estimateSeconds: (quick) => (quick ? 35 : 55),
   async run(ctx) {
     const rate = ctx.quick ? 60 : 100;
-    const stopAtMs = ctx.quick ? 2_000 : 5_000;
+    const stopAtMs = ctx.quick ? 3_000 : 5_000;
     const startAtMs = stopAtMs + (ctx.quick ? 3_000 : 5_000);
-    const durationMs = startAtMs + (ctx.quick ? 5_000 : 10_000);
+    const durationMs = startAtMs + (ctx.quick ? 6_000 : 10_000);
     const usersPerStack = ctx.quick ? 15 : 30;
     const loginsPerStack = ctx.quick ? 2 : 3;
     const setupStarted = Date.now();

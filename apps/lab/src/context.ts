@@ -113,6 +113,8 @@ export class StackPool {
       const url = new URL(target === "redis" ? this.lab.shared.redisUrl : this.lab.shared.databaseUrl);
       relay = startRelay({ target: { host: url.hostname, port: Number(url.port) }, name });
       this.relays.set(name, relay);
+      // A relay that could not start is not kept: the next scenario tries again.
+      relay.catch(() => this.relays.delete(name));
     }
     return relay;
   }

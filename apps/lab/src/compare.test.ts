@@ -10,12 +10,12 @@ import type { Results } from "./results.js";
  * A quick comparison against real processes, end to end, asserting the claims
  * the report makes: the invariants each scenario computes from its own numbers.
  */
-describe("statelab compare --quick (routing, expiry, revocation, crash)", () => {
+describe("statelab compare --quick (routing, expiry, revocation, crash, db-down, proxy-restart, partition)", () => {
   it("writes the report, and the invariants it claims hold", async () => {
     const outDir = mkdtempSync(path.join(tmpdir(), "statelab-compare-"));
     const { results, files } = await compare(
       {
-        scenarios: ["routing", "expiry", "revocation", "crash"],
+        scenarios: ["routing", "expiry", "revocation", "crash", "db-down", "proxy-restart", "partition"],
         quick: true,
         outDir,
         silent: true,
@@ -42,6 +42,15 @@ describe("statelab compare --quick (routing, expiry, revocation, crash)", () => 
     expect(invariant("expiry", "soft expiry leaves 0 orphans")?.holds).toBe(true);
     expect(invariant("revocation", "revocation latency is 0 with a denylist")?.holds).toBe(true);
     expect(invariant("crash", "no session lost on a crash: stateful, Redis store")?.holds).toBe(true);
+    for (const stack of ["stateful", "stateless, denylist"]) {
+      expect(invariant("partition", `a partitioned instance never accepts a revoked token: ${stack}`)?.holds).toBe(
+        true,
+      );
+      expect(invariant("db-down", `db-down does not break existing sessions: ${stack}`)?.holds).toBe(true);
+    }
+    for (const stack of ["stateful, Redis store", "stateful, memory store, sticky", "stateless"]) {
+      expect(invariant("proxy-restart", `no session lost on proxy restart: ${stack}`)?.holds).toBe(true);
+    }
     for (const scenario of results.scenarios) {
       for (const claim of scenario.invariants)
         expect(claim.holds, `${scenario.id}: ${claim.name} — ${claim.detail}`).toBe(true);
@@ -50,7 +59,25 @@ describe("statelab compare --quick (routing, expiry, revocation, crash)", () => 
 
     // The report is what was measured: results.json round-trips, the HTML is self-contained.
     const written = JSON.parse(readFileSync(files.json, "utf8")) as Results;
-    expect(written.scenarios.map((s) => s.id)).toEqual(["routing", "crash", "expiry", "revocation"]); // registry order
+    expect(written.scenarios.map((s) => s.id)).toEqual([
+      "routing",
+      "crash",
+      "expiry",
+      "revocation",
+      "db-down",
+      "proxy-restart",
+      "partition",
+    ]); // registry order
+    // The fault matrix: all 8 faults, a measured cell for each fault that ran, "not run" for the others.
+    const matrix = written.faultMatrix;
+    expect(matrix?.rows).toHaveLength(8);
+    const row = (fault: string) => matrix?.rows.find((r) => String(r[0]).startsWith(fault));
+    for (const fault of ["crash", "Postgres down", "proxy restart", "app↔Redis partition"]) {
+      expect(String(row(fault)?.[2])).toMatch(/^errors \d+ of \d+/);
+      expect(String(row(fault)?.[3])).toMatch(/^errors \d+ of \d+/);
+    }
+    expect(row("pause")?.[2]).toBe("not run");
+    expect(readFileSync(files.markdown, "utf8")).toContain("## Fault matrix");
     expect(written.environment.cpus).toBeGreaterThan(0);
     expect(written.environment.postgres).toMatch(/PostgreSQL \d+/);
     expect(written.environment.redis).toMatch(/Redis \d+/);

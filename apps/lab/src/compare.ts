@@ -3,6 +3,7 @@ import path from "node:path";
 import { projectRoot } from "@statelab/infra";
 import { createContext, StackPool } from "./context.js";
 import { describeEnvironment } from "./environment.js";
+import { buildFaultMatrix } from "./fault-matrix.js";
 import { openLab } from "./lab.js";
 import { createProgress, silentProgress } from "./progress.js";
 import { writeReport } from "./report/index.js";
@@ -55,10 +56,11 @@ async function runOne(
     question: scenario.question,
     startedAt: startedAt.toISOString(),
   };
+  let result: ScenarioResult;
   try {
     const observations = await scenario.run(context);
     const measured = scenario.measure(observations);
-    return {
+    result = {
       ...base,
       durationMs: Date.now() - startedAt.getTime(),
       ...measured,
@@ -66,7 +68,7 @@ async function runOne(
       data: observations as Record<string, unknown>,
     };
   } catch (error) {
-    return {
+    result = {
       ...base,
       durationMs: Date.now() - startedAt.getTime(),
       tables: [],
@@ -77,9 +79,9 @@ async function runOne(
       data: {},
       error: error instanceof Error ? error.message : String(error),
     };
-  } finally {
-    await pool.endScenario();
   }
+  const unhealed = await pool.endScenario();
+  return unhealed === null ? result : { ...result, error: [result.error, unhealed].filter(Boolean).join("; ") };
 }
 
 /**
@@ -123,6 +125,7 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   } finally {
     progress.stop();
     await lab.close();
+    await pool.closeRelays();
     release();
   }
   const finishedAt = new Date();
@@ -134,6 +137,8 @@ export async function compare(options: CompareOptions, print: (line: string) => 
     environment,
     scenarios: results,
   };
+  const matrix = buildFaultMatrix(results);
+  if (matrix) report.faultMatrix = matrix;
   const dir = path.join(options.outDir, startedAt.toISOString().replace(/[:.]/g, "-"));
   const files = await writeReport(dir, report);
   print(`\nreport: ${files.html}\n        ${files.markdown}\n        ${files.json}`);

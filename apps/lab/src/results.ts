@@ -78,6 +78,31 @@ export interface Invariant {
   detail: string;
 }
 
+/** The faults of the matrix (../shared/SECURITY.md), in its order. */
+export const matrixFaults = [
+  "crash",
+  "pause",
+  "redis-down",
+  "redis-slow",
+  "postgres-down",
+  "proxy-restart",
+  "partition",
+  "clock-skew",
+] as const;
+export type MatrixFault = (typeof matrixFaults)[number];
+
+/** What one fault measurably did to one stack in this run: one cell of the fault matrix. */
+export interface FaultCell {
+  fault: MatrixFault;
+  stack: StackName;
+  /** "12 of 600 (503 store_unavailable × 12)". */
+  errors: string;
+  /** "0.8 s after the heal", "no errors", "not within the run". */
+  recovery: string;
+  /** "0 of 15 users", or what else was lost (accepted revoked tokens). */
+  lost: string;
+}
+
 export interface ScenarioResult {
   id: string;
   title: string;
@@ -94,6 +119,8 @@ export interface ScenarioResult {
   outcomes: Record<string, OutcomeCounts>;
   /** The raw figures behind the tables, for anyone post-processing results.json. */
   data: Record<string, unknown>;
+  /** This scenario's cells of the fault matrix (fault scenarios only). */
+  faultCells?: FaultCell[];
   /** Set when the scenario could not run to the end; the rest is what it had. */
   error?: string;
 }
@@ -117,4 +144,6 @@ export interface Results {
   durationMs: number;
   environment: RunEnvironment;
   scenarios: ScenarioResult[];
+  /** Every fault × both stacks, from the fault scenarios that ran; absent when none did. */
+  faultMatrix?: Table;
 }

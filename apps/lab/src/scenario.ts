@@ -1,5 +1,6 @@
+import type { ActiveFault, FaultSpec, Relay } from "@statelab/faults";
 import type { StrategyName } from "@statelab/proxy";
-import type { Chart, Invariant, OutcomeCounts, ScenarioResult, Table } from "./results.js";
+import type { Chart, FaultCell, Invariant, OutcomeCounts, ScenarioResult, Table } from "./results.js";
 import type { AppName, LoadBalancer, SharedState, Stack } from "./topology.js";
 import type { AuthKind, LabUser } from "./users.js";
 
@@ -12,8 +13,12 @@ export interface StackSpec {
   strategy?: StrategyName;
   lb?: LoadBalancer;
   env?: Record<string, string>;
-  /** Another Redis than the lab's (the store-outage scenario stops its own). */
+  /** Another Redis than the lab's (the store-outage scenario stops its own; store-slow goes through a relay). */
   redisUrl?: string;
+  /** Another Postgres URL than the lab's (db-down reaches it through a relay). */
+  databaseUrl?: string;
+  /** Extra env per instance, by index: one instance's REDIS_URL through a relay, one skewed clock. */
+  instanceEnv?: Array<Record<string, string>>;
   /** Start a stack of its own, stopped when the scenario ends (for scenarios that break it). */
   fresh?: boolean;
 }
@@ -37,6 +42,14 @@ export interface ScenarioContext {
   prefixOf(stack: Stack): string;
   /** A Redis server of the scenario's own, which it may stop and start. */
   privateRedis(): Promise<PrivateRedis>;
+  /**
+   * The fault relay `name` in front of the lab's Redis or Postgres: started on first
+   * use, shared by later scenarios (like the stacks that reach the store through it),
+   * back to pass whenever a scenario ends.
+   */
+  relay(target: "redis" | "postgres", name: string): Promise<Relay>;
+  /** Starts a fault that heals itself after its duration, and at the latest when the scenario ends. */
+  fault(spec: FaultSpec): Promise<ActiveFault>;
   sleep(ms: number): Promise<void>;
 }
 
@@ -52,6 +65,8 @@ export interface Measured {
   charts: Chart[];
   reading: string[];
   outcomes: Record<string, OutcomeCounts>;
+  /** The fault scenarios' cells of the fault matrix. */
+  faultCells?: FaultCell[];
 }
 
 /**

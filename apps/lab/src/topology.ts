@@ -31,6 +31,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Names instances `<label>-1…`; defaults to the app name. */
   label?: string;
+  /** Extra env per instance, by index, over `env`. */
+  instanceEnv?: Array<Record<string, string>>;
 }
 
 export interface Instance {
@@ -77,7 +79,13 @@ export async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-function instanceEnv(shared: SharedState, options: StackOptions, id: string, port: number): Record<string, string> {
+function instanceEnv(
+  shared: SharedState,
+  options: StackOptions,
+  index: number,
+  id: string,
+  port: number,
+): Record<string, string> {
   return {
     PORT: String(port),
     INSTANCE_ID: id,
@@ -90,6 +98,7 @@ function instanceEnv(shared: SharedState, options: StackOptions, id: string, por
     LOG_LEVEL: "warn",
     LOG_REQUESTS: "false",
     ...options.env,
+    ...options.instanceEnv?.[index],
   };
 }
 
@@ -155,7 +164,7 @@ export async function startStack(supervisor: Supervisor, shared: SharedState, op
     const child = supervisor.add({
       name: id,
       ...tsxCommand(`apps/${options.app}/src/main.ts`),
-      env: instanceEnv(shared, options, id, port),
+      env: instanceEnv(shared, options, i, id, port),
       isReady: () => okStatus(`${url}/readyz`),
       logFile: path.join(shared.logDir, `${id}.log`),
     });

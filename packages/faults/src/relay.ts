@@ -106,16 +106,18 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
-    if (!wantsListener() && listener) stopListening();
+    if (!wantsListener() && listener) void stopListening();
   }
 
-  function stopListening(): void {
-    listener?.close();
+  /** Closes the listener now (new connections are refused at once); resolves when its connections are gone too. */
+  function stopListening(): Promise<void> {
+    const server = listener;
     listener = undefined;
+    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 
   function syncListener(): void {
-    if (!wantsListener()) stopListening();
+    if (!wantsListener()) void stopListening();
     else if (!listener && !binding) binding = rebind().finally(() => (binding = undefined));
   }
 
@@ -155,18 +157,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     },
     async close() {
       closed = true;
-      const server = listener;
-      stopListening();
+      const stopped = stopListening();
       const waits = [...links].map((link) => link.closed);
       for (const link of [...links]) link.end("destroy");
       await binding;
-      await Promise.all([...waits, server ? closeOf(server) : undefined]);
+      await Promise.all([...waits, stopped]);
     },
   };
 }
 
-function closeOf(emitter: net.Socket | net.Server): Promise<void> {
-  if (emitter instanceof net.Socket && emitter.closed) return Promise.resolve();
-  if (emitter instanceof net.Server && !emitter.listening) return Promise.resolve();
-  return new Promise((resolve) => emitter.once("close", () => resolve()));
+function closeOf(socket: net.Socket): Promise<void> {
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once("close", () => resolve()));
 }

@@ -70,13 +70,15 @@ function summarySection(scenarios: ScenarioResult[], ids: string[]): string {
   return `<h2 id="summary">Summary</h2>${htmlTable(header, rows, [false, false, true, true, false])}`;
 }
 
-function contents(scenarios: ScenarioResult[], ids: string[]): string {
+function contents(scenarios: ScenarioResult[], ids: string[], hasMatrix: boolean): string {
   const items = scenarios.map((scenario, i) => {
     const status = scenarioStatus(scenario);
     const flag = status.kind === "ok" ? "" : ` ${STATUS_HTML[status.kind]}`;
     return `<li><a href="#${ids[i]}">${esc(scenario.title)}</a>${flag}</li>`;
   });
-  const fixed = `<li><a href="#environment">Environment</a></li><li><a href="#summary">Summary</a></li>`;
+  const fixed =
+    `<li><a href="#environment">Environment</a></li><li><a href="#summary">Summary</a></li>` +
+    (hasMatrix ? `<li><a href="#fault-matrix">Fault matrix</a></li>` : "");
   return `<nav aria-labelledby="contents"><h2 id="contents">Contents</h2><ol>${fixed}${items.join("")}</ol></nav>`;
 }
 
@@ -150,9 +152,10 @@ export function renderHtml(results: Results): string {
   const body = [
     `<h1>statelab report: stateful sessions vs stateless JWTs</h1>`,
     `<p class="meta">Run started ${esc(results.startedAt)} and took ${formatDuration(results.durationMs)}.</p>`,
-    contents(results.scenarios, ids),
+    contents(results.scenarios, ids, results.faultMatrix !== undefined),
     environmentSection(results),
     summarySection(results.scenarios, ids),
+    results.faultMatrix ? `<h2 id="fault-matrix">Fault matrix</h2>${dataTable(results.faultMatrix)}` : "",
     ...results.scenarios.map((scenario, i) => scenarioSection(scenario, i, ids[i] ?? `scenario-${i + 1}`)),
   ].join("\n");
   return `<!doctype html>\n<html lang="en">\n<head>\n${head}\n</head>\n<body>\n<main>\n${body}\n</main>\n</body>\n</html>\n`;

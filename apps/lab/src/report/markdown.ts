@@ -104,6 +104,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions): stri
     environmentTable(results),
     "## Summary",
     results.scenarios.length === 0 ? "_No scenario ran._" : summaryTable(results.scenarios),
+    ...(results.faultMatrix ? ["## Fault matrix", dataTable(results.faultMatrix)] : []),
     ...results.scenarios.map((scenario, i) => scenarioSection(scenario, i, options.chartFiles)),
   ];
   return `${parts.join("\n\n")}\n`;

@@ -1,4 +1,5 @@
 import { defineScenario, type StackSpec } from "../scenario.js";
+import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
   describeErrors,
@@ -64,10 +65,10 @@ export const crash = defineScenario<CrashObservations>({
   id: "crash",
   title: "Crash: kill -9 one instance under load",
   question: "What does losing one instance mid-traffic cost: failed requests, and users who must log in again?",
-  estimateSeconds: (quick) => (quick ? 50 : 70),
+  estimateSeconds: (quick) => (quick ? 45 : 70),
   async run(ctx) {
     const rate = ctx.quick ? 60 : 100;
-    const durationMs = ctx.quick ? 15_000 : 30_000;
+    const durationMs = ctx.quick ? 12_000 : 30_000;
     const killAtMs = ctx.quick ? 2_000 : 5_000;
     // The restart comes after ~40% of the run, leaving time to see the instance rejoin.
     const restartAtMs = Math.round(durationMs * 0.4);
@@ -244,6 +245,16 @@ export const crash = defineScenario<CrashObservations>({
       ),
       reading,
       outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
+      faultCells: o.variants
+        .filter((v) => v.store !== "memory")
+        .map((v) =>
+          faultCell(
+            "crash",
+            v.store === "jwt" ? "stateless" : "stateful",
+            v,
+            `non-401 errors until ${v.failoverErrorMs === null ? "none" : seconds(v.failoverErrorMs)} after the kill; ${recoveryAfterHeal(v.summary, "the restart")}`,
+          ),
+        ),
     };
   },
   invariants(o) {

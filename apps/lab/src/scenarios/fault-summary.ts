@@ -51,7 +51,8 @@ export function windowLatency(ops: readonly Op[]): LatencySummary {
   return { count: sorted.length, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted.at(-1) ?? 0 };
 }
 
-function summarizeWindow(ops: readonly Op[]): WindowSummary {
+/** Counts and latency of the ops in one window. */
+export function summarizeWindow(ops: readonly Op[]): WindowSummary {
   return { counts: countOutcomes(ops), latency: windowLatency(ops) };
 }
 

@@ -2,6 +2,7 @@ import type { BarChart, LatencySummary } from "../results.js";
 import { defineScenario, type StackSpec } from "../scenario.js";
 import type { Instance, Stack } from "../topology.js";
 import type { LabUser, Reply } from "../users.js";
+import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./fault-summary.js";
 import { pct, seconds } from "./util.js";
@@ -119,11 +120,11 @@ export const pause = defineScenario<PauseObservations>({
   id: "pause",
   title: "Pause: SIGSTOP one instance under load",
   question: "What does a frozen instance cost in latency and errors, and can it undo a logout when it wakes up?",
-  estimateSeconds: (quick) => (quick ? 30 : 50),
+  estimateSeconds: (quick) => (quick ? 27 : 50),
   async run(ctx) {
     const rate = ctx.quick ? 60 : 100;
-    const durationMs = ctx.quick ? 10_000 : 20_000;
-    const pauseAtMs = ctx.quick ? 3_000 : 5_000;
+    const durationMs = ctx.quick ? 9_000 : 20_000;
+    const pauseAtMs = ctx.quick ? 2_000 : 5_000;
     // At least 1 s longer than the error bound, so a clean stretch of the pause is seen.
     const resumeAtMs = pauseAtMs + (ctx.quick ? 4_000 : 5_000);
     const usersPerStack = ctx.quick ? 15 : 30;
@@ -290,6 +291,14 @@ export const pause = defineScenario<PauseObservations>({
       ],
       reading,
       outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
+      faultCells: o.variants.map((v) =>
+        faultCell(
+          "pause",
+          v.label === "stateless" ? "stateless" : "stateful",
+          v,
+          `errors until ${v.summary.lastErrorDuringFaultMs === null ? "none" : seconds(v.summary.lastErrorDuringFaultMs)} after the SIGSTOP (ejected); ${recoveryAfterHeal(v.summary, "the SIGCONT")}`,
+        ),
+      ),
     };
   },
   invariants(o) {

@@ -15,6 +15,8 @@ const context: ScenarioContext = {
   users: () => Promise.reject(new Error("no users")),
   prefixOf: () => "",
   privateRedis: () => Promise.reject(new Error("no private Redis")),
+  relay: () => Promise.reject(new Error("the quorum scenarios start their own relays")),
+  fault: () => Promise.reject(new Error("the quorum scenarios inject their faults through their own relays")),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 

@@ -3,6 +3,7 @@ import type { Op } from "../load/index.js";
 import { authKindOf, defineScenario, type StackSpec } from "../scenario.js";
 import type { Stack } from "../topology.js";
 import { LabUser } from "../users.js";
+import { faultCell } from "./fault-cells.js";
 import { type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
   countErrorKinds,
@@ -328,6 +329,18 @@ export const storeOutage = defineScenario<OutageObservations>({
       ),
       reading,
       outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
+      faultCells: o.variants
+        .filter((v) => v.mode !== "none")
+        .map((v) =>
+          faultCell(
+            "redis-down",
+            v.mode === "session" ? "stateful" : "stateless",
+            v,
+            v.storeErrorsAfterBackMs === null
+              ? "no store error once Redis answered again"
+              : `store errors until ${seconds(v.storeErrorsAfterBackMs)} after Redis answered again`,
+          ),
+        ),
     };
   },
   invariants(o) {

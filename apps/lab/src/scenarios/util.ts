@@ -41,6 +41,12 @@ export const setStrategy = (stack: Stack, strategy: StrategyName) => admin(stack
 export const drain = (stack: Stack, id: string) => admin(stack, "POST", `/backends/${id}/drain`);
 export const enable = (stack: Stack, id: string) => admin(stack, "POST", `/backends/${id}/enable`);
 
+/** What the proxy thinks of each instance right now: id → "up" / "down" / …. */
+export async function backendHealth(stack: Stack): Promise<Record<string, string>> {
+  const { backends } = (await admin(stack, "GET", "/backends")) as { backends: Array<{ id: string; health: string }> };
+  return Object.fromEntries(backends.map((backend) => [backend.id, backend.health]));
+}
+
 /** Waits until the proxy sees every instance up again (after a restart), bounded. */
 export async function waitAllUp(stack: Stack, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

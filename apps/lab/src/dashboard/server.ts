@@ -143,10 +143,13 @@ async function route(
   throw new ControlError("not_found", "no such route");
 }
 
-/** Lease and quorum are built elsewhere; until they exist here, their panels say "not running". */
+/** The panels' answers when `up` gives no source for them (up gives the lease one; quorum only with its store). */
 export const notRunningPanels: Record<string, PanelSource> = {
-  lease: async () => ({ status: "not running", detail: "this lab runs no lease holder yet" }),
-  quorum: async () => ({ status: "not running", detail: "this lab runs no quorum replicas yet" }),
+  lease: async () => ({ status: "not running", detail: "this lab runs no lease holder" }),
+  quorum: async () => ({
+    status: "not running",
+    detail: "the sessions are not in quorum replicas (npm start -- --session-store quorum)",
+  }),
 };
 
 export interface DashboardServer {

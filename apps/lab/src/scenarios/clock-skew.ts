@@ -3,7 +3,7 @@ import type { StackName } from "../results.js";
 import { defineScenario } from "../scenario.js";
 import type { AppName, Instance } from "../topology.js";
 import type { LabUser } from "../users.js";
-import { type RelayedStack, relayedStack } from "./relayed.js";
+import { type RelayedStack, relayedTargets } from "./relayed.js";
 
 /** One credential minted on one instance and checked on another, both named by their clock. */
 export interface SkewCheck {
@@ -108,8 +108,7 @@ export const clockSkew = defineScenario<ClockSkewObservations>({
   async run(ctx) {
     const offsets = [120, -120];
     const settleMs = 8_000;
-    const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
-    const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, 2 * offsets.length + 1)));
+    const { relayed, users } = await relayedTargets(ctx, variants, 2 * offsets.length + 1);
     const results = relayed.map(() => ({ checks: [] as SkewCheck[], measured: [] as SkewVariant["measuredOffsets"] }));
     const measure = async (offsetSeconds: number) => {
       await Promise.all(

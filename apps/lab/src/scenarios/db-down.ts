@@ -2,12 +2,11 @@ import type { ActiveFault } from "@statelab/faults";
 import { relayFault } from "../fault-specs.js";
 import type { StackName } from "../results.js";
 import { defineScenario } from "../scenario.js";
-import type { AppName } from "../topology.js";
 import type { LabUser } from "../users.js";
 import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./fault-summary.js";
-import { type RelayedStack, relayedStack } from "./relayed.js";
+import { relayedTargets, relayedVariants } from "./relayed.js";
 import { round, seconds } from "./util.js";
 
 /** What one instance, asked directly, answered while Postgres was down and after it came back. */
@@ -48,10 +47,7 @@ export interface DbDownObservations {
   variants: DbDownVariant[];
 }
 
-const variants: Array<{ label: string; stack: StackName & AppName }> = [
-  { label: "stateful", stack: "stateful" },
-  { label: "stateless, denylist", stack: "stateless" },
-];
+const variants = relayedVariants;
 
 const credentials = (user: LabUser) => ({ username: user.username, password: user.password });
 
@@ -93,15 +89,9 @@ export const dbDown = defineScenario<DbDownObservations>({
     const downAtMs = ctx.quick ? 1_500 : 4_000;
     const upAtMs = downAtMs + 5_000;
     const durationMs = upAtMs + (ctx.quick ? 3_000 : 8_000);
-    const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
-    const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, (ctx.quick ? 10 : 20) + 1)));
-    // The last user only logs in, directly on an instance: never in the load.
-    const loginUsers = users.map((list) => list.pop() as LabUser);
-    const targets = variants.map((v, i) => ({
-      label: v.label,
-      stack: (relayed[i] as RelayedStack).stack,
-      users: users[i] ?? [],
-    }));
+    // One spare user per stack only logs in, directly on an instance: never in the load.
+    const { relayed, users, spare, targets } = await relayedTargets(ctx, variants, ctx.quick ? 10 : 20, 1);
+    const loginUsers = spare.map((list) => list[0] as LabUser);
     const probes = new Map<number, Partial<DbProbe>>();
     let fault: ActiveFault | undefined;
     let probed: Promise<unknown> = Promise.resolve();

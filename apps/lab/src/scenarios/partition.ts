@@ -2,12 +2,11 @@ import type { ActiveFault, Relay } from "@statelab/faults";
 import { relayFault } from "../fault-specs.js";
 import type { StackName } from "../results.js";
 import { defineScenario } from "../scenario.js";
-import type { AppName } from "../topology.js";
 import type { LabUser } from "../users.js";
 import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./fault-summary.js";
-import { type RelayedStack, relayedStack } from "./relayed.js";
+import { relayedTargets, relayedVariants } from "./relayed.js";
 import { backendHealth, seconds } from "./util.js";
 
 /** A user logged out through another instance while the cut-off one could not reach Redis. */
@@ -46,10 +45,7 @@ export interface PartitionObservations {
   variants: PartitionVariant[];
 }
 
-const variants: Array<{ label: string; stack: StackName & AppName }> = [
-  { label: "stateful", stack: "stateful" },
-  { label: "stateless, denylist", stack: "stateless" },
-];
+const variants = relayedVariants;
 
 const statusOf = (reply: Promise<{ status: number; code: string | null }>) =>
   reply.catch(() => ({ status: 0, code: "no_answer" }));
@@ -72,15 +68,9 @@ export const partition = defineScenario<PartitionObservations>({
     const healAtMs = partitionAtMs + (ctx.quick ? 4_000 : 10_000);
     const durationMs = healAtMs + (ctx.quick ? 2_500 : 8_000);
     const probeAtMs = partitionAtMs + 2_500;
-    const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
-    const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, (ctx.quick ? 10 : 20) + 1)));
-    // The last user is the probe's: logged out mid-run, so never in the load (its 401s are expected).
-    const probeUsers = users.map((list) => list.pop() as LabUser);
-    const targets = variants.map((v, i) => ({
-      label: v.label,
-      stack: (relayed[i] as RelayedStack).stack,
-      users: users[i] ?? [],
-    }));
+    // One spare user per stack is the probe's: logged out mid-run, so never in the load (its 401s are expected).
+    const { relayed, spare, targets } = await relayedTargets(ctx, variants, ctx.quick ? 10 : 20, 1);
+    const probeUsers = spare.map((list) => list[0] as LabUser);
     const probes = new Map<number, Partial<RevokedProbe>>();
     let fault: ActiveFault | undefined;
     let probed: Promise<unknown> = Promise.resolve();

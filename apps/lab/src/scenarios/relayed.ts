@@ -3,8 +3,10 @@ import path from "node:path";
 import { clockSkewEnv, type Relay } from "@statelab/faults";
 import { viaRelay } from "../context.js";
 import { labHome } from "../lab.js";
+import type { StackName } from "../results.js";
 import type { ScenarioContext } from "../scenario.js";
 import type { AppName, Instance, Stack } from "../topology.js";
+import type { LabUser } from "../users.js";
 
 /** A stack whose every path to the stores goes through a fault relay, and whose last instance has a movable clock. */
 export interface RelayedStack {
@@ -46,4 +48,38 @@ export async function relayedStack(ctx: ScenarioContext, app: AppName): Promise<
     })),
   });
   return { stack, redis, postgres, skewed: stack.instances[instances - 1] as Instance, clockFile };
+}
+
+/** The two stacks the fault scenarios compare, as their reports label them. */
+export const relayedVariants: ReadonlyArray<{ label: string; stack: StackName & AppName }> = [
+  { label: "stateful", stack: "stateful" },
+  { label: "stateless, denylist", stack: "stateless" },
+];
+
+/** What the fault scenarios load: the relayed stack of each variant with its users. */
+export interface RelayedTargets {
+  relayed: RelayedStack[];
+  /** Per variant, the users in the load. */
+  users: LabUser[][];
+  /** Per variant, the users kept out of the load (a probe's own, whose 401s are expected). */
+  spare: LabUser[][];
+  targets: Array<{ label: string; stack: Stack; users: LabUser[] }>;
+}
+
+/** The relayed stacks of `variants`, `loadUsers` users each for the load and `spareUsers` kept apart. */
+export async function relayedTargets(
+  ctx: ScenarioContext,
+  variants: ReadonlyArray<{ label: string; stack: AppName }>,
+  loadUsers: number,
+  spareUsers = 0,
+): Promise<RelayedTargets> {
+  const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
+  const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, loadUsers + spareUsers)));
+  const spare = users.map((list) => list.splice(loadUsers));
+  const targets = variants.map((v, i) => ({
+    label: v.label,
+    stack: (relayed[i] as RelayedStack).stack,
+    users: users[i] ?? [],
+  }));
+  return { relayed, users, spare, targets };
 }

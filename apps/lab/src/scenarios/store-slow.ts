@@ -2,7 +2,6 @@ import type { ActiveFault } from "@statelab/faults";
 import { relayFault } from "../fault-specs.js";
 import type { LineChart, StackName } from "../results.js";
 import { defineScenario } from "../scenario.js";
-import type { AppName } from "../topology.js";
 import { faultCell, recoveryAfterHeal } from "./fault-cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./fault-load.js";
 import {
@@ -15,7 +14,7 @@ import {
   timelineCharts,
   type WindowSummary,
 } from "./fault-summary.js";
-import { relayedStack } from "./relayed.js";
+import { relayedTargets, relayedVariants } from "./relayed.js";
 import { pct, seconds } from "./util.js";
 
 export interface SlowVariant {
@@ -47,10 +46,7 @@ export interface StoreSlowObservations {
   variants: SlowVariant[];
 }
 
-const variants: Array<{ label: string; stack: StackName & AppName }> = [
-  { label: "stateful", stack: "stateful" },
-  { label: "stateless, denylist", stack: "stateless" },
-];
+const variants = relayedVariants;
 
 const ms = (value: number) => Math.round(value);
 const errorsOf = (w: WindowSummary) => w.counts.fail + w.counts.unknown;
@@ -75,14 +71,8 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
     const durationMs = ctx.quick ? 9_000 : 26_000;
     const delayMs = 200;
     const pastDeadlineDelayMs = 1500;
-    const relayed = await Promise.all(variants.map((v) => relayedStack(ctx, v.stack)));
+    const { relayed, targets } = await relayedTargets(ctx, variants, ctx.quick ? 10 : 20);
     const relays = relayed.flatMap((r) => r.redis);
-    const users = await Promise.all(relayed.map((r) => ctx.users(r.stack, ctx.quick ? 10 : 20)));
-    const targets = variants.map((v, i) => ({
-      label: v.label,
-      stack: (relayed[i] as (typeof relayed)[0]).stack,
-      users: users[i] ?? [],
-    }));
     let fault: ActiveFault | undefined;
     ctx.log(
       `store-slow: Redis +${delayMs} ms at ${seconds(slowAtMs)}, +${pastDeadlineDelayMs} ms at ${seconds(worseAtMs)}`,

@@ -14,7 +14,7 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   const prefix = uniquePrefix("running");
   instances = await Promise.all(
-    [47121, 47122].map((port) =>
+    [27121, 27122].map((port) =>
       startInstance("stateful", {
         PORT: String(port),
         INSTANCE_ID: `sf-${port}`,
@@ -57,6 +57,6 @@ describe("stateful behind the round-robin proxy", () => {
     const agent = await client.login(credentials);
     const served = new Set<string>();
     for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
-    expect([...served].sort()).toEqual(["sf-47121", "sf-47122"]);
+    expect([...served].sort()).toEqual(["sf-27121", "sf-27122"]);
   });
 });

@@ -16,7 +16,7 @@ let signingKeys: SigningKey[];
 beforeAll(async () => {
   const shared = { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("sl-running") };
   instances = await Promise.all(
-    [47221, 47222].map((port) =>
+    [27221, 27222].map((port) =>
       startInstance("stateless", {
         PORT: String(port),
         INSTANCE_ID: `sl-${port}`,
@@ -60,6 +60,6 @@ describe("stateless behind the round-robin proxy", () => {
     const agent = await client.login(credentials);
     const served = new Set<string>();
     for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
-    expect([...served].sort()).toEqual(["sl-47221", "sl-47222"]);
+    expect([...served].sort()).toEqual(["sl-27221", "sl-27222"]);
   });
 });

@@ -88,11 +88,11 @@ describe("statelab CLI", () => {
   }, 90_000);
 
   it("statelab up boots both stacks, the printed curls work, and Ctrl-C leaves no process behind", async () => {
-    const up = await startUp(["--stateful", "2", "--stateless", "2", "--port-offset", "31000"]);
+    const up = await startUp(["--stateful", "2", "--stateless", "2", "--port-offset", "12000"]);
     const pids = pidsIn(up.banner());
     try {
       expect(pids).toHaveLength(4);
-      expect(up.banner()).toContain("http://127.0.0.1:39081"); // 8081 + offset: the stateful proxy
+      expect(up.banner()).toContain("http://127.0.0.1:20081"); // 8081 + offset: the stateful proxy
       const stateful = await run("bash", ["-c", curlsFor(up.banner(), "stateful")]);
       expect(stateful.stdout).toMatch(/"auth":\{"kind":"session"/);
       expect(stateful.stdout).toMatch(/x-instance-id: stateful-\d/i);
@@ -106,11 +106,11 @@ describe("statelab CLI", () => {
   }, 120_000);
 
   it("a second Ctrl-C kills what is left at once, and still no process is left behind", async () => {
-    const up = await startUp(["--stateful", "1", "--stateless", "1", "--port-offset", "31500"]);
+    const up = await startUp(["--stateful", "1", "--stateless", "1", "--port-offset", "12500"]);
     const pids = pidsIn(up.banner());
     expect(pids).toHaveLength(2);
     // A request that never finishes its headers keeps the graceful shutdown waiting.
-    const stuck = net.connect(4101 + 31500, "127.0.0.1", () => stuck.write("GET /me HTTP/1.1\r\nHost: x\r\n"));
+    const stuck = net.connect(4101 + 12500, "127.0.0.1", () => stuck.write("GET /me HTTP/1.1\r\nHost: x\r\n"));
     stuck.on("error", () => {});
     await new Promise((resolve) => stuck.once("connect", resolve));
     up.child.kill("SIGINT");

@@ -29,15 +29,15 @@ async function start(port: number, env: Record<string, string>) {
 describe("two running instances", () => {
   it("SESSION_STORE=redis: either instance serves the cookie; memory: only the one that made it", async () => {
     const prefix = uniquePrefix("pair");
-    const [a, b] = await Promise.all([start(47111, { REDIS_PREFIX: prefix }), start(47112, { REDIS_PREFIX: prefix })]);
+    const [a, b] = await Promise.all([start(27111, { REDIS_PREFIX: prefix }), start(27112, { REDIS_PREFIX: prefix })]);
     const shared = await statefulLogin(a.url);
     const onB = await request(b.url).get("/me").set("Cookie", shared.cookie).expect(200);
-    expect(onB.headers["x-instance-id"]).toBe("sf-47112");
+    expect(onB.headers["x-instance-id"]).toBe("sf-27112");
 
     const memPrefix = uniquePrefix("mem");
     const [m1, m2] = await Promise.all([
-      start(47113, { REDIS_PREFIX: memPrefix, SESSION_STORE: "memory" }),
-      start(47114, { REDIS_PREFIX: memPrefix, SESSION_STORE: "memory" }),
+      start(27113, { REDIS_PREFIX: memPrefix, SESSION_STORE: "memory" }),
+      start(27114, { REDIS_PREFIX: memPrefix, SESSION_STORE: "memory" }),
     ]);
     const local = await statefulLogin(m1.url);
     await request(m1.url).get("/me").set("Cookie", local.cookie).expect(200);
@@ -48,8 +48,8 @@ describe("two running instances", () => {
     // SESSION_TTL=2 → the idle TTL is pushed forward (a session write) after 200 ms of use.
     const prefix = uniquePrefix("pause");
     const [a, b] = await Promise.all([
-      start(47115, { REDIS_PREFIX: prefix, SESSION_TTL: "2" }),
-      start(47116, { REDIS_PREFIX: prefix, SESSION_TTL: "2" }),
+      start(27115, { REDIS_PREFIX: prefix, SESSION_TTL: "2" }),
+      start(27116, { REDIS_PREFIX: prefix, SESSION_TTL: "2" }),
     ]);
     const s = await statefulLogin(a.url);
     await sleep(300);

@@ -16,7 +16,7 @@ afterAll(async () => {
 describe("logs (S10)", () => {
   it("at LOG_LEVEL=debug with request logs, a session's life leaks no session id, CSRF token or password", async () => {
     instance = await startInstance("stateful", {
-      PORT: "47141",
+      PORT: "27141",
       DATABASE_URL: inject("databaseUrl"),
       REDIS_URL: inject("redisUrl"),
       REDIS_PREFIX: uniquePrefix("logs"),

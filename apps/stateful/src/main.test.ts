@@ -28,7 +28,7 @@ describe("main.ts", () => {
 
   it("SIGTERM finishes the in-flight request, then exits 0 (graceful shutdown)", async () => {
     const instance = await startInstance("stateful", {
-      PORT: "47131",
+      PORT: "27131",
       DATABASE_URL: inject("databaseUrl"),
       REDIS_URL: inject("redisUrl"),
       REDIS_PREFIX: uniquePrefix("term"),

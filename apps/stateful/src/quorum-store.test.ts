@@ -32,7 +32,7 @@ let instance: RunningInstance;
 beforeAll(async () => {
   replicas = await testReplicas(3);
   instance = await startInstance("stateful", {
-    PORT: "47801",
+    PORT: "27801",
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: inject("redisUrl"),
     REDIS_PREFIX: uniquePrefix("quorum"),

@@ -33,23 +33,23 @@ async function pair(first: number, env: Record<string, string>) {
 
 describe("two running instances", () => {
   it("sharing KEY_DIR (created once by whichever started first): a token from one works on the other", async () => {
-    const [a, b] = await pair(47211, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("rr") });
+    const [a, b] = await pair(27211, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("rr") });
     const s = await statelessLogin(a.url);
     const res = await request(b.url).get("/me").set(bearer(s.accessToken)).expect(200);
-    expect(res.headers["x-instance-id"]).toBe("sl-47212");
+    expect(res.headers["x-instance-id"]).toBe("sl-27212");
     // A logout on one instance is seen by the other (the denylist is shared).
     await request(b.url).post("/auth/logout").set(bearer(s.accessToken)).expect(204);
     expect((await request(a.url).get("/me").set(bearer(s.accessToken))).status).toBe(401);
   }, 60_000);
 
   it("with keys made per process, round-robin breaks: the other instance rejects the token", async () => {
-    const [a, b] = await pair(47213, { REDIS_PREFIX: uniquePrefix("split") });
+    const [a, b] = await pair(27213, { REDIS_PREFIX: uniquePrefix("split") });
     // Not the same KEY_DIR: each made its own key, as a per-process key would.
     instances.splice(instances.indexOf(b), 1);
     await b.stop();
     const [c] = await Promise.all([
       startInstance("stateless", {
-        PORT: "47215",
+        PORT: "27215",
         DATABASE_URL: inject("databaseUrl"),
         REDIS_URL: inject("redisUrl"),
         KEY_DIR: tempKeyDir(),
@@ -69,7 +69,7 @@ describe("two running instances", () => {
   }, 60_000);
 
   it("two concurrent refreshes with one token on two instances → exactly one wins", async () => {
-    const [a, b] = await pair(47216, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("race") });
+    const [a, b] = await pair(27216, { KEY_DIR: tempKeyDir(), REDIS_PREFIX: uniquePrefix("race") });
     for (let round = 0; round < 5; round++) {
       const s = await statelessLogin(a.url);
       const results = await Promise.all(
@@ -87,7 +87,7 @@ describe("key rotation during a rolling restart (J4)", () => {
   it("rotate, restart only A: a token A signs with the new kid verifies on B, which was not restarted", async () => {
     const keyDir = tempKeyDir();
     const env = { KEY_DIR: keyDir, REDIS_PREFIX: uniquePrefix("rotate") };
-    const [a, b] = await pair(47231, env);
+    const [a, b] = await pair(27231, env);
     const before = await statelessLogin(a.url);
     const oldKid = kidOf(before.accessToken);
 
@@ -101,8 +101,8 @@ describe("key rotation during a rolling restart (J4)", () => {
     instances.splice(instances.indexOf(a), 1);
     await a.stop();
     const restarted = await startInstance("stateless", {
-      PORT: "47231",
-      INSTANCE_ID: "sl-47231",
+      PORT: "27231",
+      INSTANCE_ID: "sl-27231",
       DATABASE_URL: inject("databaseUrl"),
       REDIS_URL: inject("redisUrl"),
       LOG_REQUESTS: "false",
@@ -114,7 +114,7 @@ describe("key rotation during a rolling restart (J4)", () => {
     const newKid = kidOf(after.accessToken);
     expect(newKid).not.toBe(oldKid);
     const res = await request(b.url).get("/me").set(bearer(after.accessToken)).expect(200);
-    expect(res.headers["x-instance-id"]).toBe("sl-47232");
+    expect(res.headers["x-instance-id"]).toBe("sl-27232");
     // The old kid keeps verifying on both; B, having met the new kid, now signs with it too.
     await request(restarted.url).get("/me").set(bearer(before.accessToken)).expect(200);
     await request(b.url).get("/me").set(bearer(before.accessToken)).expect(200);

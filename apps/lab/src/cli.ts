@@ -7,7 +7,7 @@ import { strategyNames } from "@statelab/proxy";
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { check, UsageError } from "./check.js";
-import { allHeld, compare, defaultReportsDir, selectScenarios } from "./compare.js";
+import { allHeld, compare, defaultReportsDir, selectScenarios } from "./compare/compare.js";
 import {
   ControlError,
   FaultClientError,
@@ -18,9 +18,9 @@ import {
   parseFaultRequest,
   parseLabUrl,
   sendFault,
-} from "./control/index.js";
+} from "./live/control/index.js";
+import { up } from "./live/up.js";
 import { scenarios } from "./scenarios/index.js";
-import { up } from "./up.js";
 
 const int = (min: number, max: number) => (raw: string) => {
   const value = Number(raw);

@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { type Service, startRedis } from "@statelab/infra";
 import { createRedisClient, type RedisClient } from "@statelab/users";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../apps/lab/src/topology.js";
+import { freePort } from "../../../apps/lab/src/stack/stack.js";
 import { silentLogger } from "../../../tests/support/index.js";
 import { createLeases, type HeldLease, type LostReason } from "./lease.js";
 import { leaseTiming } from "./timing.js";

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Pool } from "undici";
-import type { Outcome } from "../results.js";
+import type { Outcome } from "../compare/results.js";
 import { type Exchange, type ExchangeResult, type ResponseHeaders, startExchange } from "./exchange.js";
 
 /** A complete HTTP answer as `RequestSpec.onResponse` sees it (the body capped at 64 KiB). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Outcome } from "../results.js";
+import type { Outcome } from "../compare/results.js";
 import type { Op } from "./driver.js";
 import { countOutcomes, firstOkAfter, isAllOkAfter, lastFailure, latency, perInstance, timeline } from "./summary.js";
 

@@ -1,4 +1,4 @@
-import type { LatencySummary, OutcomeCounts } from "../results.js";
+import type { LatencySummary, OutcomeCounts } from "../compare/results.js";
 import type { Op } from "./driver.js";
 
 /** One interval of a run, by intended send time: outcomes, ok answers per second and p99 latency. */

@@ -1,24 +1,24 @@
-import type { Scenario } from "../scenario.js";
-import { baseline } from "./baseline.js";
-import { clockSkew } from "./clock-skew.js";
-import { connectionBinding } from "./connection-binding.js";
-import { crash } from "./crash.js";
-import { dbDown } from "./db-down.js";
-import { expiry } from "./expiry.js";
-import { leaseHandoff } from "./lease-handoff.js";
-import { majorityLoss } from "./majority-loss.js";
-import { partition } from "./partition.js";
-import { pause } from "./pause.js";
-import { proxyRestart } from "./proxy-restart.js";
-import { redundancyThroughput } from "./redundancy-throughput.js";
-import { refreshRace } from "./refresh-race.js";
-import { revocation } from "./revocation.js";
-import { routing } from "./routing.js";
-import { scaleOut } from "./scale-out.js";
-import { splitBrain } from "./split-brain.js";
-import { staleness } from "./staleness.js";
-import { storeOutage } from "./store-outage.js";
-import { storeSlow } from "./store-slow.js";
+import type { Scenario } from "../compare/scenario.js";
+import { clockSkew } from "./faults/clock-skew.js";
+import { crash } from "./faults/crash.js";
+import { dbDown } from "./faults/db-down.js";
+import { partition } from "./faults/partition.js";
+import { pause } from "./faults/pause.js";
+import { proxyRestart } from "./faults/proxy-restart.js";
+import { storeOutage } from "./faults/store-outage.js";
+import { storeSlow } from "./faults/store-slow.js";
+import { leaseHandoff } from "./lease/lease-handoff.js";
+import { majorityLoss } from "./quorum/majority-loss.js";
+import { redundancyThroughput } from "./quorum/redundancy-throughput.js";
+import { splitBrain } from "./quorum/split-brain.js";
+import { staleness } from "./quorum/staleness.js";
+import { connectionBinding } from "./sessions/connection-binding.js";
+import { expiry } from "./sessions/expiry.js";
+import { refreshRace } from "./sessions/refresh-race.js";
+import { revocation } from "./sessions/revocation.js";
+import { routing } from "./sessions/routing.js";
+import { baseline } from "./throughput/baseline.js";
+import { scaleOut } from "./throughput/scale-out.js";
 
 /** Every scenario, in the order a comparison runs them. A new scenario is a new file plus one line here. */
 export const scenarios: Scenario[] = [

@@ -1,5 +1,5 @@
 import { createClient } from "redis";
-import { maxOf, minOf } from "./stats.js";
+import { maxOf, minOf } from "../stats.js";
 
 export type LabRedisClient = ReturnType<typeof createClient>;
 

@@ -1,6 +1,6 @@
 import type { StrategyName } from "@statelab/proxy";
-import type { OutcomeCounts } from "../results.js";
-import type { Stack } from "../topology.js";
+import type { OutcomeCounts } from "../compare/results.js";
+import type { Stack } from "../stack/stack.js";
 
 /** "42.1%" — a share for a sentence or a table. */
 export function pct(part: number, whole: number): string {

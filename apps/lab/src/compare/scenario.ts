@@ -1,0 +1,97 @@
+import type { ActiveFault, FaultSpec, Relay } from "@statelab/faults";
+import type { StrategyName } from "@statelab/proxy";
+import type { AppName, LoadBalancer, SharedState, Stack } from "../stack/stack.js";
+import type { AuthKind, LabUser } from "../stack/users.js";
+import type { Chart, FaultCell, Invariant, OutcomeCounts, ScenarioResult, Table } from "./results.js";
+
+/** Which stack a scenario wants; equal specs share one running stack unless `fresh`. */
+export interface StackSpec {
+  app: AppName;
+  /** Shown in the report and used for instance ids (`<label>-1`…). */
+  label: string;
+  count?: number;
+  strategy?: StrategyName;
+  lb?: LoadBalancer;
+  env?: Record<string, string>;
+  /** Another Redis than the lab's (the store-outage scenario stops its own; store-slow goes through a relay). */
+  redisUrl?: string;
+  /** Another Postgres URL than the lab's (db-down reaches it through a relay). */
+  databaseUrl?: string;
+  /** Extra env per instance, by index: one instance's REDIS_URL through a relay, one skewed clock. */
+  instanceEnv?: Array<Record<string, string>>;
+  /** Start a stack of its own, stopped when the scenario ends (for scenarios that break it). */
+  fresh?: boolean;
+}
+
+export interface ProgressBar {
+  /** Sets how far it is, out of `total`. */
+  update(done: number): void;
+  done(): void;
+}
+
+export interface ScenarioContext {
+  quick: boolean;
+  shared: SharedState;
+  log(line: string): void;
+  /** One bar per variant of the scenario: a TTY bar, or plain lines when not a TTY. */
+  progress(label: string, total: number): ProgressBar;
+  stack(spec: StackSpec): Promise<Stack>;
+  /** Fresh users, signed up and logged in through `stack`. */
+  users(stack: Stack, count: number): Promise<LabUser[]>;
+  /** The Redis key prefix the instances of `stack` use. */
+  prefixOf(stack: Stack): string;
+  /** A Redis server of the scenario's own, which it may stop and start. */
+  privateRedis(): Promise<PrivateRedis>;
+  /**
+   * The fault relay `name` in front of the lab's Redis or Postgres: started on first
+   * use, shared by later scenarios (like the stacks that reach the store through it),
+   * back to pass whenever a scenario ends.
+   */
+  relay(target: "redis" | "postgres", name: string): Promise<Relay>;
+  /** Starts a fault that heals itself after its duration, and at the latest when the scenario ends. */
+  fault(spec: FaultSpec): Promise<ActiveFault>;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface PrivateRedis {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** What a scenario shows: rendered by the report exactly as given. */
+export interface Measured {
+  tables: Table[];
+  charts: Chart[];
+  reading: string[];
+  outcomes: Record<string, OutcomeCounts>;
+  /** The fault scenarios' cells of the fault matrix. */
+  faultCells?: FaultCell[];
+}
+
+/**
+ * One experiment, one file. `run` sets up its stacks and users, drives load and
+ * injects its fault, and returns plain observations; `measure` and `invariants`
+ * are pure functions of those observations, so the report never computes and
+ * the numbers can be re-derived from results.json.
+ */
+export interface Scenario<Observations extends object = object> {
+  id: string;
+  title: string;
+  question: string;
+  /** Rough wall time, for the estimate printed before a run. */
+  estimateSeconds(quick: boolean): number;
+  run(ctx: ScenarioContext): Promise<Observations>;
+  measure(observations: Observations): Measured;
+  invariants(observations: Observations): Invariant[];
+}
+
+/** Lets a registry hold scenarios of different observation types. */
+export function defineScenario<O extends object>(scenario: Scenario<O>): Scenario<object> {
+  return scenario as unknown as Scenario<object>;
+}
+
+export type { AuthKind, ScenarioResult };
+
+/** The auth kind a backend speaks. */
+export const authKindOf = (app: AppName): AuthKind => (app === "stateful" ? "cookie" : "bearer");

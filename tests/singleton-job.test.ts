@@ -1,6 +1,6 @@
+import { freePort } from "@statelab/infra";
 import request from "supertest";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../apps/lab/src/stack/stack.js";
 import { testPool, uniquePrefix } from "./support/index.js";
 import { type RunningInstance, startInstance } from "./support/processes.js";
 import { TEST_SECRET } from "./support/stateful.js";

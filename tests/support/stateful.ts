@@ -1,5 +1,5 @@
+import { createAccounts } from "@statelab/backend";
 import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
-import { createAccounts } from "@statelab/users";
 import { inject } from "vitest";
 import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
 

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createAccounts, migrate } from "@statelab/backend";
 import {
   createApp,
   loadKeySet,
@@ -8,7 +9,6 @@ import {
   STATELESS_MIGRATIONS,
   type StatelessConfig,
 } from "@statelab/stateless";
-import { createAccounts, migrate } from "@statelab/users";
 import type pg from "pg";
 import { inject } from "vitest";
 import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";

@@ -1,7 +1,8 @@
+import { leaseRoutes, type RedisClient } from "@statelab/backend";
 import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
 import type { Leases, Singleton } from "@statelab/lease";
 import type { QuorumClient } from "@statelab/quorum";
-import { type Authenticate, leaseRoutes, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import { type Authenticate, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import session from "express-session";
 import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";

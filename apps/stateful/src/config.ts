@@ -1,8 +1,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BackendConfig, backendConfig, backendEnvShape } from "@statelab/backend";
 import { ConfigError, env, loadConfig } from "@statelab/http";
 import { presets, QuorumConfigError, resolveQuorum } from "@statelab/quorum";
-import { type BackendConfig, backendConfig, backendEnvShape } from "@statelab/users";
 import { z } from "zod";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));

@@ -1,7 +1,7 @@
+import { openBackendState } from "@statelab/backend";
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
 import { registerLeaseMetrics } from "@statelab/lease";
 import { connectReplica, createQuorumClient } from "@statelab/quorum";
-import { openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
 import { loadStatefulConfig, type StatefulConfig } from "./config.js";
 import { loadOrCreateSecret } from "./secret.js";

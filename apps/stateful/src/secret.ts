@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { createFileOnce } from "@statelab/users";
+import { createFileOnce } from "@statelab/backend";
 
 /**
  * The cookie-signing secret every instance shares: read from `dir`, created

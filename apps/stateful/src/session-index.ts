@@ -1,4 +1,4 @@
-import type { RedisClient } from "@statelab/users";
+import type { RedisClient } from "@statelab/backend";
 import type { SessionData, Store } from "express-session";
 import type { QuorumSessionStore } from "./quorum-session-store.js";
 import { hashSessionId } from "./session-store.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { RedisClient } from "@statelab/users";
+import type { RedisClient } from "@statelab/backend";
 import { RedisStore } from "connect-redis";
 import type { Request } from "express";
 import type { Session, SessionData } from "express-session";

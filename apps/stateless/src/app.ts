@@ -1,6 +1,7 @@
+import { leaseRoutes, type RedisClient } from "@statelab/backend";
 import { createHttpApp, type Logger, type Metrics, methodNotAllowed, type ReadinessCheck } from "@statelab/http";
 import type { Leases, Singleton } from "@statelab/lease";
-import { type Authenticate, leaseRoutes, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import { type Authenticate, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import type pg from "pg";
 import { requireBearer } from "./bearer.js";

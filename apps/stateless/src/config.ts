@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BackendConfig, backendConfig, backendEnvShape } from "@statelab/backend";
 import { env, loadConfig } from "@statelab/http";
-import { type BackendConfig, backendConfig, backendEnvShape } from "@statelab/users";
 
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
 

@@ -1,6 +1,6 @@
+import { migrate, openBackendState } from "@statelab/backend";
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
 import { registerLeaseMetrics } from "@statelab/lease";
-import { migrate, openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
 import { loadKeySet } from "./tokens/keys.js";

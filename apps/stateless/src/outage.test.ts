@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import { createPgPool, migrate } from "@statelab/users";
+import { createPgPool, migrate } from "@statelab/backend";
 import pg from "pg";
 import request from "supertest";
 import { describe, expect, inject, it } from "vitest";

@@ -1,14 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { createRedisClient, migrate, type RedisClient } from "@statelab/backend";
 import { type Service, startRedis } from "@statelab/infra";
-import {
-  createAuthenticator,
-  createLoginThrottle,
-  createRedisClient,
-  migrate,
-  type RedisClient,
-} from "@statelab/users";
+import { createAuthenticator, createLoginThrottle } from "@statelab/users";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";

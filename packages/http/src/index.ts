@@ -6,6 +6,7 @@ export * from "./errors.js";
 export { healthRoutes, type ReadinessCheck } from "./health.js";
 export { createLogger, type Logger } from "./logger.js";
 export { createMetrics, type Metrics } from "./metrics.js";
+export { isConnectionError, queryOr503 } from "./pg-errors.js";
 export { instanceIdHeader, methodNotAllowed, rejectUnusedMethods, requestIdOf } from "./request-context.js";
 export { closeOnSignals, type RunningServer, type ServeOptions, serve } from "./server.js";
 export { parseBody, parseInput } from "./validate.js";

@@ -1,14 +1,12 @@
-import { migrate } from "@statelab/users";
 import type pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { testPool, uniqueName } from "../../../tests/support/index.js";
 import { StaleFenceError } from "./errors.js";
-import { createFence, LEASE_MIGRATIONS } from "./fence.js";
+import { createFence } from "./fence.js";
 
 let pool: pg.Pool;
 beforeAll(async () => {
   pool = await testPool();
-  await migrate(pool, { namespace: "lease", migrations: LEASE_MIGRATIONS });
   await pool.query("CREATE TABLE IF NOT EXISTS fence_test_writes (resource text, token bigint, n int)");
 });
 

@@ -1,19 +1,10 @@
 import { performance } from "node:perf_hooks";
-import { createRedisClient, type RedisClient } from "@statelab/users";
-import { afterAll, describe, expect, inject, it } from "vitest";
-import { silentLogger, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
+import { describe, expect, it } from "vitest";
+import { testRedis, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
 import { createLeases, type HeldLease, type Leases, type LostReason } from "./lease.js";
 
-const clients: RedisClient[] = [];
-async function client(): Promise<RedisClient> {
-  const redis = createRedisClient(inject("redisUrl"), silentLogger, { commandTimeoutMs: 5000 });
-  await redis.connect();
-  clients.push(redis);
-  return redis;
-}
-afterAll(async () => {
-  for (const redis of clients) if (redis.isOpen) await redis.close();
-});
+/** A client of its own per lease holder (each on the shared test Redis, closed after the file). */
+const client = testRedis;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

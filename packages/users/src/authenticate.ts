@@ -1,7 +1,11 @@
 import { UnauthenticatedError } from "@statelab/http";
-import type { LoginStats } from "./login-stats.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import type { User, UserStore } from "./user-store.js";
+
+/** Counts login attempts (the backend kit's login statistics); best effort, never fails a login. */
+export interface LoginRecorder {
+  record(isOk: boolean): void;
+}
 
 export type Authenticate = (input: { username: string; password: string; ip: string }) => Promise<User>;
 
@@ -12,7 +16,7 @@ export type Authenticate = (input: { username: string; password: string; ip: str
 export function createAuthenticator(deps: {
   users: UserStore;
   throttle: LoginThrottle;
-  stats?: LoginStats;
+  stats?: LoginRecorder;
 }): Authenticate {
   return async function authenticate({ username, password, ip }) {
     await deps.throttle.check(username, ip);

@@ -1,18 +1,4 @@
-export { createAccounts } from "./accounts.js";
-export { type Authenticate, createAuthenticator } from "./authenticate.js";
-export { type BackendConfig, backendConfig, backendEnvShape } from "./backend-config.js";
-export { type BackendState, openBackendState } from "./backend-state.js";
-export {
-  type ClientLogger,
-  createPgPool,
-  createRedisClient,
-  isConnectionError,
-  type PgPoolOptions,
-  queryOr503,
-  type RedisClient,
-  type RedisClientOptions,
-  RedisTimeoutError,
-} from "./clients.js";
+export { type Authenticate, createAuthenticator, type LoginRecorder } from "./authenticate.js";
 export {
   type Credentials,
   credentialsSchema,
@@ -26,10 +12,7 @@ export {
   usernameKey,
   usernameSchema,
 } from "./credentials-schema.js";
-export { leaseRoutes } from "./lease-routes.js";
-export { createLoginStats, type LoginStats } from "./login-stats.js";
 export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
-export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
 export {
   createPasswordHasher,
   type HashParams,
@@ -38,5 +21,4 @@ export {
   TEST_ONLY_PARAMS,
 } from "./passwords.js";
 export { type UserRoutesOptions, userRoutes } from "./routes.js";
-export { createFileOnce } from "./shared-file.js";
 export { createPgUserStore, publicUser, type User, type UserPatch, type UserStore } from "./user-store.js";

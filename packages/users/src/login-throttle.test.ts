@@ -1,10 +1,10 @@
 import { type AppError, RateLimitedError } from "@statelab/http";
+import type { RedisClientType } from "redis";
 import { beforeAll, describe, expect, it } from "vitest";
 import { testRedis, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
-import type { RedisClient } from "./clients.js";
 import { createLoginThrottle } from "./login-throttle.js";
 
-let redis: RedisClient;
+let redis: RedisClientType;
 beforeAll(async () => {
   redis = await testRedis();
 });

@@ -1,10 +1,10 @@
 import { AppError, RateLimitedError, ServiceUnavailableError } from "@statelab/http";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { RedisClient } from "./clients.js";
+import type { RedisClientType } from "redis";
 import { usernameKey } from "./credentials-schema.js";
 
 export interface LoginThrottleOptions {
-  redis: RedisClient;
+  redis: RedisClientType;
   /** Per deployment, so two labs (or two test files) never share counters. */
   keyPrefix: string;
   /** Failed logins allowed per username + IP in the window; the next attempt gets 429. */

@@ -1,6 +1,5 @@
-import { ConflictError, NotFoundError } from "@statelab/http";
+import { ConflictError, NotFoundError, queryOr503 } from "@statelab/http";
 import type pg from "pg";
-import { queryOr503 } from "./clients.js";
 import { usernameKey } from "./credentials-schema.js";
 import type { PasswordHasher } from "./passwords.js";
 

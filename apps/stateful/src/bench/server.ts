@@ -4,8 +4,10 @@
  * chain replaced by a fixed user. The difference between the two is what
  * session auth costs per request.
  */
+
+import { openBackendState } from "@statelab/backend";
 import { createHttpApp, createLogger } from "@statelab/http";
-import { openBackendState, userRoutes } from "@statelab/users";
+import { userRoutes } from "@statelab/users";
 import type express from "express";
 import { createApp, describeSessionAuth } from "../app.js";
 import { loadStatefulConfig } from "../config.js";

@@ -5,8 +5,9 @@
  * jsonwebtoken) guarding the same /me, with a KeyObject made once at start.
  */
 import { createPublicKey, createSecretKey } from "node:crypto";
+import { migrate, openBackendState } from "@statelab/backend";
 import { createHttpApp, createLogger } from "@statelab/http";
-import { migrate, openBackendState, userRoutes } from "@statelab/users";
+import { userRoutes } from "@statelab/users";
 import type express from "express";
 import { expressjwt } from "express-jwt";
 import { createApp, describeTokenAuth } from "../app.js";

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { createFileOnce } from "@statelab/users";
+import { createFileOnce } from "@statelab/backend";
 
 export type JwtAlg = "EdDSA" | "ES256";
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
-import { isConnectionError, type Migration, queryOr503 } from "@statelab/users";
+import type { Migration } from "@statelab/backend";
+import { isConnectionError, queryOr503, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
 import type pg from "pg";
 
 /** This app's tables, migrated under the "stateless" namespace. */

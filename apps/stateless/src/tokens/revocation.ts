@@ -1,5 +1,5 @@
-import { AppError, type Logger, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
-import { queryOr503, type RedisClient } from "@statelab/users";
+import type { RedisClient } from "@statelab/backend";
+import { AppError, type Logger, queryOr503, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
 import type pg from "pg";
 import type { AccessClaims } from "./access-token.js";
 

@@ -1,4 +1,4 @@
-import { createRedisClient, type RedisClient } from "@statelab/users";
+import { createRedisClient, type RedisClient } from "@statelab/backend";
 
 /** One key and its remaining life; `ttlMs` null = no TTL (hard state: it lives until deleted). */
 export interface KeyTtl {

@@ -4,9 +4,10 @@
  * one row per run, fenced by its token, after a stall between "I hold the lease"
  * and the write: the window in which a GC pause or SIGSTOP makes a holder stale.
  */
+
+import { createPgPool, createRedisClient, migrate } from "@statelab/backend";
 import { env, loadConfig, runMain } from "@statelab/http";
 import { createFence, createLeases, LEASE_MIGRATIONS, type SingletonLogger, startSingleton } from "@statelab/lease";
-import { createPgPool, createRedisClient, migrate } from "@statelab/users";
 
 const shape = {
   DATABASE_URL: env.url(["postgres:", "postgresql:"]),

@@ -1,10 +1,14 @@
+import {
+  type Authenticate,
+  createAuthenticator,
+  createLoginThrottle,
+  createPgUserStore,
+  type PasswordHasher,
+  type UserStore,
+} from "@statelab/users";
 import type pg from "pg";
-import { type Authenticate, createAuthenticator } from "./authenticate.js";
 import type { RedisClient } from "./clients.js";
 import { createLoginStats, type LoginStats } from "./login-stats.js";
-import { createLoginThrottle } from "./login-throttle.js";
-import type { PasswordHasher } from "./passwords.js";
-import { createPgUserStore, type UserStore } from "./user-store.js";
 
 /** The user store and the throttled login check, wired the one way both backends use them. */
 export function createAccounts(deps: {

@@ -3,12 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { AppError } from "@statelab/http";
 import { type Service, startPostgres, startRedis } from "@statelab/infra";
+import { createLoginThrottle, createPgUserStore } from "@statelab/users";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, testHasher, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
 import { createPgPool, createRedisClient, RedisTimeoutError } from "./clients.js";
-import { createLoginThrottle } from "./login-throttle.js";
 import { migrate } from "./migrations.js";
-import { createPgUserStore } from "./user-store.js";
 
 // Servers of this file's own: stopping the shared ones would break every other file.
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "statelab-outage-"));

@@ -1,6 +1,6 @@
 import { loadConfig } from "@statelab/http";
 import { describe, expect, it } from "vitest";
-import { backendConfig, backendEnvShape } from "./backend-config.js";
+import { backendConfig, backendEnvShape } from "./config.js";
 
 const load = (env: Record<string, string>) => backendConfig("app", loadConfig(backendEnvShape(4000), env));
 

@@ -8,14 +8,12 @@ import {
   type Singleton,
   startSingleton,
 } from "@statelab/lease";
+import { type Authenticate, createPasswordHasher, type PasswordHasher, type UserStore } from "@statelab/users";
 import type pg from "pg";
 import { createAccounts } from "./accounts.js";
-import type { Authenticate } from "./authenticate.js";
-import type { BackendConfig } from "./backend-config.js";
 import { createPgPool, createRedisClient, type RedisClient } from "./clients.js";
+import type { BackendConfig } from "./config.js";
 import { migrate } from "./migrations.js";
-import { createPasswordHasher, type PasswordHasher } from "./passwords.js";
-import type { UserStore } from "./user-store.js";
 
 export interface BackendState {
   pool: pg.Pool;

@@ -2,13 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { type Service, startRedis } from "@statelab/infra";
-import { createRedisClient, type RedisClient } from "@statelab/users";
+import { freePort, type Service, startRedis } from "@statelab/infra";
+import { createLeases, type HeldLease, type LostReason, leaseTiming } from "@statelab/lease";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../apps/lab/src/stack/stack.js";
+
 import { silentLogger } from "../../../tests/support/index.js";
-import { createLeases, type HeldLease, type LostReason } from "./lease.js";
-import { leaseTiming } from "./timing.js";
+import { createRedisClient, type RedisClient } from "./clients.js";
 
 // A redis-server of this file's own: CLIENT PAUSE would stall every other test on the shared one.
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "statelab-lease-slow-"));

@@ -1,0 +1,16 @@
+export { createAccounts } from "./accounts.js";
+export {
+  type ClientLogger,
+  createPgPool,
+  createRedisClient,
+  type PgPoolOptions,
+  type RedisClient,
+  type RedisClientOptions,
+  RedisTimeoutError,
+} from "./clients.js";
+export { type BackendConfig, backendConfig, backendEnvShape } from "./config.js";
+export { leaseRoutes } from "./lease-routes.js";
+export { createLoginStats, type LoginStats } from "./login-stats.js";
+export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
+export { createFileOnce } from "./shared-file.js";
+export { type BackendState, openBackendState } from "./state.js";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { projectRoot } from "@statelab/infra";
+import { formatDuration } from "../format.js";
 import { scenarios as allScenarios } from "../scenarios/index.js";
 import { openLab } from "../stack/lab.js";
 import { describeEnvironment } from "./environment.js";
@@ -142,7 +143,7 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   const dir = path.join(options.outDir, startedAt.toISOString().replace(/[:.]/g, "-"));
   const files = await writeReport(dir, report);
   print(`\nreport: ${files.html}\n        ${files.markdown}\n        ${files.json}`);
-  print(`took ${(report.durationMs / 1000).toFixed(0)} s`);
+  print(`took ${formatDuration(report.durationMs)}`);
   return { results: report, dir, files };
 }
 
@@ -150,7 +151,7 @@ function summaryLine(result: ScenarioResult): string {
   if (result.error) return `✗ ${result.id} failed: ${result.error}`;
   const held = result.invariants.filter((i) => i.holds).length;
   const mark = held === result.invariants.length ? "✓" : "✗";
-  return `${mark} ${result.id}: ${held}/${result.invariants.length} invariants hold (${(result.durationMs / 1000).toFixed(1)} s)`;
+  return `${mark} ${result.id}: ${held}/${result.invariants.length} invariants hold (${formatDuration(result.durationMs)})`;
 }
 
 /** True when every scenario ran and every invariant held. */

@@ -1,4 +1,5 @@
 import type { LatencySummary, OutcomeCounts } from "../compare/results.js";
+import { percentiles } from "../stats.js";
 import type { Op } from "./driver.js";
 
 /** One interval of a run, by intended send time: outcomes, ok answers per second and p99 latency. */
@@ -26,25 +27,7 @@ export function countOutcomes(ops: readonly Op[]): OutcomeCounts {
  * pass `filter`; refused, timed-out and overload ops have no latency worth ranking. All zeros when none.
  */
 export function latency(ops: readonly Op[], filter: (op: Op) => boolean = () => true): LatencySummary {
-  const sorted = ops
-    .filter((op) => op.status > 0 && filter(op))
-    .map((op) => op.latencyMs)
-    .sort((a, b) => a - b);
-  return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.at(-1) ?? 0,
-  };
-}
-
-/** Nearest rank: the smallest value with at least p% of the values ≤ it. `sorted` ascending. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  // p × n is an exact integer product, so the ceiling is not thrown off by float error.
-  const rank = Math.max(1, Math.ceil((p * sorted.length) / 100));
-  return sorted[rank - 1] ?? 0;
+  return percentiles(ops.filter((op) => op.status > 0 && filter(op)).map((op) => op.latencyMs));
 }
 
 /** ok ops per instance id (the X-Instance-Id header); ops without one are left out. */

@@ -1,16 +1,9 @@
+import { formatDuration, formatNumber } from "../../format.js";
 import type { OutcomeCounts, Results, ScenarioResult, Table } from "../results.js";
 import { escapeXml as esc, slug } from "./escape.js";
-import {
-  environmentRows,
-  formatCell,
-  formatDuration,
-  formatNumber,
-  type ScenarioStatus,
-  scenarioStatus,
-  tableShape,
-} from "./format.js";
 import { REPORT_CSS } from "./html-style.js";
 import { renderChart } from "./svg.js";
+import { environmentRows, formatCell, type ScenarioStatus, scenarioStatus, tableShape } from "./tables.js";
 
 // Marks drawn from glyphs every common font has (✓ U+2713, ✗ U+2717, "!"): emoji show as
 // empty boxes where no emoji font is installed. The words beside them carry the meaning, so

@@ -1,6 +1,7 @@
+import { formatDuration, formatNumber } from "../../format.js";
 import type { Chart, OutcomeCounts, Results, ScenarioResult, Table } from "../results.js";
 import { escapeMarkdown as md } from "./escape.js";
-import { environmentRows, formatCell, formatDuration, formatNumber, scenarioStatus, tableShape } from "./format.js";
+import { environmentRows, formatCell, scenarioStatus, tableShape } from "./tables.js";
 
 /** Options of {@link renderMarkdown}. */
 export interface MarkdownOptions {

@@ -1,6 +1,6 @@
+import { formatNumber, formatTicks } from "../../format.js";
 import type { BarChart } from "../results.js";
 import { escapeXml, truncate } from "./escape.js";
-import { formatNumber, formatTicks } from "./format.js";
 import { clampFinite, coord, linearScale, niceAxis } from "./scale.js";
 import {
   type ChartSize,

@@ -1,6 +1,6 @@
+import { formatTicks } from "../../format.js";
 import type { LineChart, Marker } from "../results.js";
 import { escapeXml } from "./escape.js";
-import { formatTicks } from "./format.js";
 import { clampFinite, coord, linearScale, niceAxis } from "./scale.js";
 import {
   type ChartSize,

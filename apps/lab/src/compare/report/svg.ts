@@ -1,6 +1,6 @@
+import { formatNumber } from "../../format.js";
 import type { BarChart, Chart, LineChart } from "../results.js";
 import { slug, truncate } from "./escape.js";
-import { formatNumber } from "./format.js";
 import { barChartBody } from "./svg-bar.js";
 import { lineChartBody } from "./svg-line.js";
 import { svgDocument } from "./svg-parts.js";

@@ -1,5 +1,5 @@
 import type { FaultCell, MatrixFault, StackName } from "../../compare/results.js";
-import { seconds } from "../util.js";
+import { formatDuration } from "../../format.js";
 import type { ReloginCounts } from "./load.js";
 import { describeErrors, type FaultSummary } from "./summary.js";
 
@@ -24,5 +24,5 @@ export function faultCell(
 /** "errors ended 1.2 s after the heal" / "no error after the heal", from `lastErrorAfterHealMs`. */
 export function recoveryAfterHeal(summary: FaultSummary, heal: string): string {
   const last = summary.lastErrorAfterHealMs;
-  return last === null ? `no error after ${heal}` : `last error ${seconds(last)} after ${heal}`;
+  return last === null ? `no error after ${heal}` : `last error ${formatDuration(last)} after ${heal}`;
 }

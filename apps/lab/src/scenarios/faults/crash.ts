@@ -1,5 +1,5 @@
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
-import { pct, seconds } from "../util.js";
+import { formatDuration, pct } from "../../format.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./load.js";
 import {
@@ -75,10 +75,14 @@ export const crash = defineScenario<CrashObservations>({
     const usersPerStack = ctx.quick ? 15 : 30;
     const setupStarted = Date.now();
     const loadTargets = await prepareTargets(ctx, variants, usersPerStack);
-    ctx.log(`crash: ${loadTargets.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
+    ctx.log(
+      `crash: ${loadTargets.length} fresh stacks and their users ready in ${formatDuration(Date.now() - setupStarted)}`,
+    );
     const killed = new Map<string, { victim: string; usersOnVictim: number }>();
     const back = new Map<string, number>();
-    ctx.log(`crash: ${rate} GET /me/s per stack for ${seconds(durationMs)}, kill -9 at ${seconds(killAtMs)}`);
+    ctx.log(
+      `crash: ${rate} GET /me/s per stack for ${formatDuration(durationMs)}, kill -9 at ${formatDuration(killAtMs)}`,
+    );
     const run = await runFaultLoad({
       rate,
       durationMs,
@@ -141,7 +145,7 @@ export const crash = defineScenario<CrashObservations>({
     };
   },
   measure(o) {
-    const afterKill = (ms: number | null) => (ms === null ? "no errors" : seconds(ms));
+    const afterKill = (ms: number | null) => (ms === null ? "no errors" : formatDuration(ms));
     const rows = o.variants.map((v) => [
       v.label,
       v.victim,
@@ -151,8 +155,8 @@ export const crash = defineScenario<CrashObservations>({
       v.relogin.users,
       afterKill(v.summary.lastErrorDuringFaultMs),
       afterKill(v.failoverErrorMs),
-      v.backMs === null ? "not back" : seconds(v.backMs - o.restart.startedMs),
-      v.summary.lastErrorAfterHealMs === null ? "none" : `until +${seconds(v.summary.lastErrorAfterHealMs)}`,
+      v.backMs === null ? "not back" : formatDuration(v.backMs - o.restart.startedMs),
+      v.summary.lastErrorAfterHealMs === null ? "none" : `until +${formatDuration(v.summary.lastErrorAfterHealMs)}`,
     ]);
     const reading: string[] = [];
     const kept = o.variants.filter((v) => v.store !== "memory");
@@ -192,16 +196,16 @@ export const crash = defineScenario<CrashObservations>({
       `Requests not ok over the whole run: ${failed}.` +
         (worst === null || worst.failoverErrorMs === null
           ? " Between the kill and the restart none failed other than with 401: the proxy retries a GET whose connection died, and ejects the dead instance."
-          : ` The last failure other than a 401 after the kill was scheduled ${seconds(worst.failoverErrorMs)} after it (${worst.label}), ` +
-            `${worst.failoverErrorMs <= o.errorBoundMs ? "within" : "beyond"} the ${seconds(o.errorBoundMs)} bound.`) +
+          : ` The last failure other than a 401 after the kill was scheduled ${formatDuration(worst.failoverErrorMs)} after it (${worst.label}), ` +
+            `${worst.failoverErrorMs <= o.errorBoundMs ? "within" : "beyond"} the ${formatDuration(o.errorBoundMs)} bound.`) +
         (relogging.length > 0
-          ? ` Counting the 401s of users logging in again, errors lasted until ${relogging.map((v) => `${seconds(v.summary.lastErrorDuringFaultMs ?? 0)} after the kill (${v.label})`).join(", ")}.`
+          ? ` Counting the 401s of users logging in again, errors lasted until ${relogging.map((v) => `${formatDuration(v.summary.lastErrorDuringFaultMs ?? 0)} after the kill (${v.label})`).join(", ")}.`
           : ""),
     );
     const backs = o.variants.filter((v) => v.backMs !== null).map((v) => (v.backMs as number) - o.restart.startedMs);
     if (backs.length > 0) {
       reading.push(
-        `A restart took ${seconds(Math.min(...backs))}–${seconds(Math.max(...backs))} until the instance answered /readyz` +
+        `A restart took ${formatDuration(Math.min(...backs))}–${formatDuration(Math.max(...backs))} until the instance answered /readyz` +
           (lateBacks.length > 0
             ? ` — ${lateBacks.length === o.variants.length ? "on every stack" : `for ${lateBacks.map((v) => v.label).join(", ")}`} only after the load had ended, so the charts do not show it rejoin.`
             : `; the proxy adds it back after 2 passing health checks.`),
@@ -211,8 +215,8 @@ export const crash = defineScenario<CrashObservations>({
       tables: [
         {
           caption:
-            `kill -9 at ${seconds(o.kill.startedMs)}, restart at ${seconds(o.restart.startedMs)}; ` +
-            `${o.rate} GET /me per second per stack for ${seconds(o.durationMs)}`,
+            `kill -9 at ${formatDuration(o.kill.startedMs)}, restart at ${formatDuration(o.restart.startedMs)}; ` +
+            `${o.rate} GET /me per second per stack for ${formatDuration(o.durationMs)}`,
           columns: [
             "variant",
             "killed",
@@ -252,7 +256,7 @@ export const crash = defineScenario<CrashObservations>({
             "crash",
             v.store === "jwt" ? "stateless" : "stateful",
             v,
-            `non-401 errors until ${v.failoverErrorMs === null ? "none" : seconds(v.failoverErrorMs)} after the kill; ${recoveryAfterHeal(v.summary, "the restart")}`,
+            `non-401 errors until ${v.failoverErrorMs === null ? "none" : formatDuration(v.failoverErrorMs)} after the kill; ${recoveryAfterHeal(v.summary, "the restart")}`,
           ),
         ),
     };
@@ -274,12 +278,12 @@ export const crash = defineScenario<CrashObservations>({
       ...o.variants.map((v) => {
         const last = v.failoverErrorMs;
         return {
-          name: `errors stop within ${seconds(o.errorBoundMs)} of the kill (401s of lost sessions apart): ${v.label}`,
+          name: `errors stop within ${formatDuration(o.errorBoundMs)} of the kill (401s of lost sessions apart): ${v.label}`,
           holds: (last === null || last <= o.errorBoundMs) && v.summary.counts.ok > 0,
           detail:
             last === null
               ? `no error but 401 between the kill and the restart (${v.summary.during.counts.ok} ok)`
-              : `last error ${seconds(last)} after the kill`,
+              : `last error ${formatDuration(last)} after the kill`,
         };
       }),
     ];

@@ -2,8 +2,8 @@ import type { ActiveFault } from "@statelab/faults";
 import { relayFault } from "../../compare/fault-specs.js";
 import type { StackName } from "../../compare/results.js";
 import { defineScenario } from "../../compare/scenario.js";
+import { formatDuration, round } from "../../format.js";
 import type { LabUser } from "../../stack/users.js";
-import { round, seconds } from "../util.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./load.js";
 import { relayedTargets, relayedVariants } from "./relayed.js";
@@ -96,7 +96,7 @@ export const dbDown = defineScenario<DbDownObservations>({
     let fault: ActiveFault | undefined;
     let probed: Promise<unknown> = Promise.resolve();
     let upMs: number | null = null;
-    ctx.log(`db-down: Postgres refused ${seconds(downAtMs)}–${seconds(upAtMs)}`);
+    ctx.log(`db-down: Postgres refused ${formatDuration(downAtMs)}–${formatDuration(upAtMs)}`);
     const run = await runFaultLoad({
       rate,
       durationMs,
@@ -203,7 +203,7 @@ export const dbDown = defineScenario<DbDownObservations>({
     return {
       tables: [
         {
-          caption: `${o.rate} GET /me per second per stack through the proxy; Postgres down ${seconds(o.down.startedMs)}–${seconds(o.up.startedMs)}; probes on instance 1 directly`,
+          caption: `${o.rate} GET /me per second per stack through the proxy; Postgres down ${formatDuration(o.down.startedMs)}–${formatDuration(o.up.startedMs)}; probes on instance 1 directly`,
           columns: [
             "variant",
             "GET /me errors (via proxy)",
@@ -220,7 +220,7 @@ export const dbDown = defineScenario<DbDownObservations>({
             withCode(v.probe.loginDuring, v.probe.loginDuringCode),
             v.probe.authOnlyTries.join(", "),
             withCode(v.probe.meDuring, v.probe.meDuringCode),
-            v.probe.loginAfterMs === null ? v.probe.loginAfter : `200 after ${seconds(v.probe.loginAfterMs)}`,
+            v.probe.loginAfterMs === null ? v.probe.loginAfter : `200 after ${formatDuration(v.probe.loginAfterMs)}`,
             recoveryAfterHeal(v.summary, "Postgres returned"),
             v.relogin.users,
           ]),
@@ -271,7 +271,7 @@ export const dbDown = defineScenario<DbDownObservations>({
         detail: `login ${v.probe.loginDuring} ${v.probe.loginDuringCode ?? ""}`.trim(),
       },
       {
-        name: `recovers without restarts within ${seconds(o.recoveryBoundMs)}: ${v.label}`,
+        name: `recovers without restarts within ${formatDuration(o.recoveryBoundMs)}: ${v.label}`,
         holds: v.probe.loginAfter === 200 && (v.summary.lastErrorAfterHealMs ?? 0) <= o.recoveryBoundMs,
         detail: `login after ${v.probe.loginAfter}; ${recoveryAfterHeal(v.summary, "Postgres returned")}`,
       },

@@ -1,9 +1,9 @@
 import { performance } from "node:perf_hooks";
 import type { ProgressBar, ScenarioContext, StackSpec } from "../../compare/scenario.js";
+import { round } from "../../format.js";
 import { type LoadResponse, type Op, runLoad } from "../../load/index.js";
 import type { Stack } from "../../stack/stack.js";
 import type { LabUser } from "../../stack/users.js";
-import { round } from "../util.js";
 
 /**
  * The pattern the fault scenarios (crash, pause, store-outage) share: open-loop

@@ -2,8 +2,9 @@ import type { ActiveFault, Relay } from "@statelab/faults";
 import { relayFault } from "../../compare/fault-specs.js";
 import type { StackName } from "../../compare/results.js";
 import { defineScenario } from "../../compare/scenario.js";
+import { formatDuration } from "../../format.js";
+import { backendHealth } from "../../stack/admin.js";
 import type { LabUser } from "../../stack/users.js";
-import { backendHealth, seconds } from "../util.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./load.js";
 import { relayedTargets, relayedVariants } from "./relayed.js";
@@ -75,7 +76,9 @@ export const partition = defineScenario<PartitionObservations>({
     let fault: ActiveFault | undefined;
     let probed: Promise<unknown> = Promise.resolve();
     let healedMs: number | null = null;
-    ctx.log(`partition: instance 1 of each stack cut off from Redis ${seconds(partitionAtMs)}–${seconds(healAtMs)}`);
+    ctx.log(
+      `partition: instance 1 of each stack cut off from Redis ${formatDuration(partitionAtMs)}–${formatDuration(healAtMs)}`,
+    );
     const run = await runFaultLoad({
       rate,
       durationMs,
@@ -185,12 +188,12 @@ export const partition = defineScenario<PartitionObservations>({
   },
   measure(o) {
     const errorsUntil = (v: PartitionVariant) =>
-      v.summary.lastErrorDuringFaultMs === null ? "no errors" : seconds(v.summary.lastErrorDuringFaultMs);
+      v.summary.lastErrorDuringFaultMs === null ? "no errors" : formatDuration(v.summary.lastErrorDuringFaultMs);
     const markers = [marker(o.partition), marker(o.heal)];
     return {
       tables: [
         {
-          caption: `${o.rate} GET /me per second per stack; instance 1 cut off from Redis ${seconds(o.partition.startedMs)}–${seconds(o.heal.startedMs)}`,
+          caption: `${o.rate} GET /me per second per stack; instance 1 cut off from Redis ${formatDuration(o.partition.startedMs)}–${formatDuration(o.heal.startedMs)}`,
           columns: [
             "variant",
             "cut off",
@@ -261,12 +264,12 @@ export const partition = defineScenario<PartitionObservations>({
         detail: `/readyz ${v.probe.readyDuring}; proxy saw it ${v.probe.proxySaw}`,
       },
       {
-        name: `the others serve: errors stop within ${seconds(o.ejectBoundMs)} of the cut, nobody logged out: ${v.label}`,
+        name: `the others serve: errors stop within ${formatDuration(o.ejectBoundMs)} of the cut, nobody logged out: ${v.label}`,
         holds:
           (v.summary.lastErrorDuringFaultMs ?? 0) <= o.ejectBoundMs &&
           v.summary.during.counts.ok > 0 &&
           v.relogin.users === 0,
-        detail: `last error ${v.summary.lastErrorDuringFaultMs === null ? "none" : seconds(v.summary.lastErrorDuringFaultMs)} after the cut; ${v.summary.during.counts.ok} ok during; ${v.relogin.users} users logged out`,
+        detail: `last error ${v.summary.lastErrorDuringFaultMs === null ? "none" : formatDuration(v.summary.lastErrorDuringFaultMs)} after the cut; ${v.summary.during.counts.ok} ok during; ${v.relogin.users} users logged out`,
       },
     ]);
   },

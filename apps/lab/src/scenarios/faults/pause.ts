@@ -1,8 +1,8 @@
 import type { BarChart, LatencySummary } from "../../compare/results.js";
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { formatDuration, pct } from "../../format.js";
 import type { Instance, Stack } from "../../stack/stack.js";
 import type { LabUser, Reply } from "../../stack/users.js";
-import { pct, seconds } from "../util.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { busiestInstance, type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./summary.js";
@@ -131,12 +131,14 @@ export const pause = defineScenario<PauseObservations>({
     const setupStarted = Date.now();
     // One more user per stack: the probe, kept out of the load so its logout touches nobody else.
     const loadTargets = await prepareTargets(ctx, variants, usersPerStack + 1);
-    ctx.log(`pause: ${loadTargets.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`);
+    ctx.log(
+      `pause: ${loadTargets.length} fresh stacks and their users ready in ${formatDuration(Date.now() - setupStarted)}`,
+    );
     const probes = loadTargets.map((target) => target.users.pop() as LabUser);
     const paused = new Map<string, { victim: string; usersOnVictim: number; run: ProbeRun }>();
     const checked = new Map<string, LogoutProbe>();
     ctx.log(
-      `pause: ${rate} GET /me/s per stack for ${seconds(durationMs)}, SIGSTOP ${seconds(pauseAtMs)}–${seconds(resumeAtMs)}`,
+      `pause: ${rate} GET /me/s per stack for ${formatDuration(durationMs)}, SIGSTOP ${formatDuration(pauseAtMs)}–${formatDuration(resumeAtMs)}`,
     );
     const run = await runFaultLoad({
       rate,
@@ -201,15 +203,15 @@ export const pause = defineScenario<PauseObservations>({
       const last = v.summary.lastErrorDuringFaultMs;
       reading.push(
         errors(v) === 0
-          ? `${v.label}: no request failed while ${v.victim} was frozen for ${seconds(paused)}; p99 during the pause was ${seconds(d.latency.p99)}, max ${seconds(d.latency.max)}.`
+          ? `${v.label}: no request failed while ${v.victim} was frozen for ${formatDuration(paused)}; p99 during the pause was ${formatDuration(d.latency.p99)}, max ${formatDuration(d.latency.max)}.`
           : `${v.label}: freezing ${v.victim} (last served ${v.usersOnVictim} of ${v.users} users) cost ${errors(v)} of ${total(v)} requests ` +
-              `(${describeErrors(v.summary.errors)}); p99 during the pause ${seconds(d.latency.p99)}, max ${seconds(d.latency.max)}` +
+              `(${describeErrors(v.summary.errors)}); p99 during the pause ${formatDuration(d.latency.p99)}, max ${formatDuration(d.latency.max)}` +
               (last === null
                 ? ", all of the errors outside the pause."
-                : `; the last error was scheduled ${seconds(last)} after the SIGSTOP` +
+                : `; the last error was scheduled ${formatDuration(last)} after the SIGSTOP` +
                   (last <= o.errorBoundMs
-                    ? `, so the last ${seconds(paused - last)} of the pause were error-free (the proxy had ejected it).`
-                    : `, beyond the ${seconds(o.errorBoundMs)} bound: the proxy was slow to eject it.`)),
+                    ? `, so the last ${formatDuration(paused - last)} of the pause were error-free (the proxy had ejected it).`
+                    : `, beyond the ${formatDuration(o.errorBoundMs)} bound: the proxy was slow to eject it.`)),
       );
     }
     const probes = o.variants.filter((v) => v.probe !== null);
@@ -233,8 +235,8 @@ export const pause = defineScenario<PauseObservations>({
       tables: [
         {
           caption:
-            `SIGSTOP at ${seconds(o.pause.startedMs)}, SIGCONT at ${seconds(o.resume.startedMs)}; ` +
-            `${o.rate} GET /me per second per stack for ${seconds(o.durationMs)}; proxy upstream timeout 2 s, health checks 500 ms, fall 2`,
+            `SIGSTOP at ${formatDuration(o.pause.startedMs)}, SIGCONT at ${formatDuration(o.resume.startedMs)}; ` +
+            `${o.rate} GET /me per second per stack for ${formatDuration(o.durationMs)}; proxy upstream timeout 2 s, health checks 500 ms, fall 2`,
           columns: [
             "variant",
             "paused",
@@ -253,11 +255,11 @@ export const pause = defineScenario<PauseObservations>({
             `${v.usersOnVictim} of ${v.users}`,
             total(v),
             `${errors(v)} (${pct(errors(v), total(v))})`,
-            seconds(v.summary.before.latency.p99),
-            seconds(v.summary.during.latency.p99),
-            seconds(v.summary.during.latency.max),
-            seconds(v.summary.after.latency.p99),
-            v.summary.lastErrorDuringFaultMs === null ? "no errors" : seconds(v.summary.lastErrorDuringFaultMs),
+            formatDuration(v.summary.before.latency.p99),
+            formatDuration(v.summary.during.latency.p99),
+            formatDuration(v.summary.during.latency.max),
+            formatDuration(v.summary.after.latency.p99),
+            v.summary.lastErrorDuringFaultMs === null ? "no errors" : formatDuration(v.summary.lastErrorDuringFaultMs),
           ]),
         },
         {
@@ -296,7 +298,7 @@ export const pause = defineScenario<PauseObservations>({
           "pause",
           v.label === "stateless" ? "stateless" : "stateful",
           v,
-          `errors until ${v.summary.lastErrorDuringFaultMs === null ? "none" : seconds(v.summary.lastErrorDuringFaultMs)} after the SIGSTOP (ejected); ${recoveryAfterHeal(v.summary, "the SIGCONT")}`,
+          `errors until ${v.summary.lastErrorDuringFaultMs === null ? "none" : formatDuration(v.summary.lastErrorDuringFaultMs)} after the SIGSTOP (ejected); ${recoveryAfterHeal(v.summary, "the SIGCONT")}`,
         ),
       ),
     };
@@ -316,7 +318,7 @@ export const pause = defineScenario<PauseObservations>({
               : `logout via ${probe.logoutVia} → ${probe.logoutStatus}; after resume /me on ${v.victim} → ${probe.meOnResumed}, elsewhere → ${probe.meElsewhere}`,
         },
         {
-          name: `errors stop within ${seconds(o.errorBoundMs)} of the SIGSTOP (ejected; the rest of the pause is clean): ${v.label}`,
+          name: `errors stop within ${formatDuration(o.errorBoundMs)} of the SIGSTOP (ejected; the rest of the pause is clean): ${v.label}`,
           // The pause must outlast the bound (by ≥ 0.5 s), or there is no clean stretch to look at.
           holds:
             paused >= o.errorBoundMs + 500 &&
@@ -324,8 +326,8 @@ export const pause = defineScenario<PauseObservations>({
             (last === null || last <= o.errorBoundMs),
           detail:
             last === null
-              ? `no error during the ${seconds(paused)} pause`
-              : `last error ${seconds(last)} after the SIGSTOP; the pause lasted ${seconds(paused)}`,
+              ? `no error during the ${formatDuration(paused)} pause`
+              : `last error ${formatDuration(last)} after the SIGSTOP; the pause lasted ${formatDuration(paused)}`,
         },
       ];
     });

@@ -1,6 +1,6 @@
 import type { StackName } from "../../compare/results.js";
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
-import { seconds } from "../util.js";
+import { formatDuration } from "../../format.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./load.js";
 import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./summary.js";
@@ -55,7 +55,7 @@ export const proxyRestart = defineScenario<ProxyRestartObservations>({
     const durationMs = ctx.quick ? 8_000 : 16_000;
     const targets = await prepareTargets(ctx, variants, ctx.quick ? 10 : 20);
     const back = new Map<string, number>();
-    ctx.log(`proxy-restart: ${rate} GET /me/s per stack, proxies restarted at ${seconds(restartAtMs)}`);
+    ctx.log(`proxy-restart: ${rate} GET /me/s per stack, proxies restarted at ${formatDuration(restartAtMs)}`);
     const run = await runFaultLoad({
       rate,
       durationMs,
@@ -102,14 +102,14 @@ export const proxyRestart = defineScenario<ProxyRestartObservations>({
   },
   measure(o) {
     const downFor = (v: ProxyRestartVariant) =>
-      v.backMs === null ? "not back" : seconds(v.backMs - o.restart.startedMs);
+      v.backMs === null ? "not back" : formatDuration(v.backMs - o.restart.startedMs);
     const recovery = (v: ProxyRestartVariant) =>
       `proxy back after ${downFor(v)}; ${recoveryAfterHeal(v.summary, "it was back")}`;
     const memory = o.variants.find((v) => v.memory);
     return {
       tables: [
         {
-          caption: `${o.rate} GET /me per second per stack; every proxy restarted at ${seconds(o.restart.startedMs)}`,
+          caption: `${o.rate} GET /me per second per stack; every proxy restarted at ${formatDuration(o.restart.startedMs)}`,
           columns: ["variant", "proxy down for", "errors", "after it was back", "users logged out"],
           rows: o.variants.map((v) => [
             v.label,
@@ -146,9 +146,9 @@ export const proxyRestart = defineScenario<ProxyRestartObservations>({
         detail: `${v.relogin.users} of ${v.users} users answered 401 (${v.relogin.unauthorized} requests)`,
       },
       {
-        name: `errors end within ${seconds(o.recoveryBoundMs)} of the new proxy answering: ${v.label}`,
+        name: `errors end within ${formatDuration(o.recoveryBoundMs)} of the new proxy answering: ${v.label}`,
         holds: v.backMs !== null && (v.summary.lastErrorAfterHealMs ?? 0) <= o.recoveryBoundMs,
-        detail: `proxy back after ${v.backMs === null ? "never" : seconds(v.backMs - o.restart.startedMs)}; ${recoveryAfterHeal(v.summary, "it was back")}`,
+        detail: `proxy back after ${v.backMs === null ? "never" : formatDuration(v.backMs - o.restart.startedMs)}; ${recoveryAfterHeal(v.summary, "it was back")}`,
       },
     ]);
   },

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { authKindOf, defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { formatDuration, pct } from "../../format.js";
 import type { Op } from "../../load/index.js";
 import type { Stack } from "../../stack/stack.js";
 import { LabUser } from "../../stack/users.js";
-import { pct, seconds } from "../util.js";
 import { faultCell } from "./cells.js";
 import { type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./load.js";
 import {
@@ -89,7 +89,7 @@ const is2xx = (status: number) => status >= 200 && status < 300;
 /** The brief's "recovered" for a person: a whole second without any error, 401s (logged out) included. */
 const cleanSecond = (o: OutageObservations, v: OutageVariant) => {
   const ms = firstCleanSecondAfter(v.summary.timeline, o.start.doneMs);
-  return ms === null ? "none in the run" : seconds(ms);
+  return ms === null ? "none in the run" : formatDuration(ms);
 };
 
 /**
@@ -157,11 +157,13 @@ export const storeOutage = defineScenario<OutageObservations>({
       }),
     );
     ctx.log(
-      `store-outage: ${stacks.length} fresh stacks and their users ready in ${seconds(Date.now() - setupStarted)}`,
+      `store-outage: ${stacks.length} fresh stacks and their users ready in ${formatDuration(Date.now() - setupStarted)}`,
     );
     let loginsDone: Promise<OutageLogin[][]> = Promise.resolve([]);
     let downAtMs: number | null = null;
-    ctx.log(`store-outage: ${rate} GET /me/s per stack, Redis down ${seconds(stopAtMs)}–${seconds(startAtMs)}`);
+    ctx.log(
+      `store-outage: ${rate} GET /me/s per stack, Redis down ${formatDuration(stopAtMs)}–${formatDuration(startAtMs)}`,
+    );
     const run = await runFaultLoad({
       rate,
       durationMs,
@@ -216,16 +218,17 @@ export const storeOutage = defineScenario<OutageObservations>({
     const outage = o.start.doneMs - o.stop.startedMs;
     const reading: string[] = [];
     const parts = o.variants.map(
-      (v) => `${v.label} ${pct(duringErrors(v), duringTotal(v))} errors (p99 ${seconds(v.summary.during.latency.p99)})`,
+      (v) =>
+        `${v.label} ${pct(duringErrors(v), duringTotal(v))} errors (p99 ${formatDuration(v.summary.during.latency.p99)})`,
     );
     reading.push(
-      `While Redis was down (${seconds(outage)} from stop to PING), GET /me answered with ${parts.join(", ")}.`,
+      `While Redis was down (${formatDuration(outage)} from stop to PING), GET /me answered with ${parts.join(", ")}.`,
     );
     const recovered = o.variants.map(
       (v) =>
         (v.storeErrorsAfterBackMs === null
           ? `${v.label} had no store error after Redis answered again`
-          : `${v.label} answered its last store error ${seconds(v.storeErrorsAfterBackMs)} after Redis was back`) +
+          : `${v.label} answered its last store error ${formatDuration(v.storeErrorsAfterBackMs)} after Redis was back`) +
         (Object.keys(v.errorsAfterBack).length > 0
           ? ` (all errors from then on: ${describeErrors(v.errorsAfterBack)})`
           : ""),
@@ -271,8 +274,8 @@ export const storeOutage = defineScenario<OutageObservations>({
       tables: [
         {
           caption:
-            `Redis stopped at ${seconds(o.stop.startedMs)}, answering again at ${seconds(o.start.doneMs)}; ` +
-            `${o.rate} GET /me per second per stack for ${seconds(o.durationMs)}`,
+            `Redis stopped at ${formatDuration(o.stop.startedMs)}, answering again at ${formatDuration(o.start.doneMs)}; ` +
+            `${o.rate} GET /me per second per stack for ${formatDuration(o.durationMs)}`,
           columns: [
             "variant",
             "requests during outage",
@@ -293,9 +296,9 @@ export const storeOutage = defineScenario<OutageObservations>({
               duringTotal(v),
               pct(duringErrors(v), duringTotal(v)),
               count503(v),
-              seconds(v.summary.during.latency.p99),
-              seconds(v.summary.during.latency.max),
-              v.storeErrorsAfterBackMs === null ? "none" : seconds(v.storeErrorsAfterBackMs),
+              formatDuration(v.summary.during.latency.p99),
+              formatDuration(v.summary.during.latency.max),
+              v.storeErrorsAfterBackMs === null ? "none" : formatDuration(v.storeErrorsAfterBackMs),
               cleanSecond(o, v),
               v.unauthorizedWhileDown,
               `${v.relogin.users} of ${v.users}`,
@@ -316,7 +319,10 @@ export const storeOutage = defineScenario<OutageObservations>({
             v.label,
             describeErrors(v.summary.errors),
             v.logins
-              .map((l) => `${l.status}${l.code ? ` ${l.code}` : ""} (${seconds(l.startedMs)}–${seconds(l.doneMs)})`)
+              .map(
+                (l) =>
+                  `${l.status}${l.code ? ` ${l.code}` : ""} (${formatDuration(l.startedMs)}–${formatDuration(l.doneMs)})`,
+              )
               .join(", "),
             v.relogin.succeeded,
             v.relogin.failed,
@@ -338,7 +344,7 @@ export const storeOutage = defineScenario<OutageObservations>({
             v,
             v.storeErrorsAfterBackMs === null
               ? "no store error once Redis answered again"
-              : `store errors until ${seconds(v.storeErrorsAfterBackMs)} after Redis answered again`,
+              : `store errors until ${formatDuration(v.storeErrorsAfterBackMs)} after Redis answered again`,
           ),
         ),
     };
@@ -356,18 +362,18 @@ export const storeOutage = defineScenario<OutageObservations>({
         return {
           name: `${v.label} answers 503 during the outage, without hanging (p99 < 2 s)`,
           holds: count503(v) > 0 && d.latency.p99 < 2000 && d.counts.unknown === 0,
-          detail: `${count503(v)} × 503, p99 ${seconds(d.latency.p99)}, ${d.counts.unknown} without an answer`,
+          detail: `${count503(v)} × 503, p99 ${formatDuration(d.latency.p99)}, ${d.counts.unknown} without an answer`,
         };
       }),
       ...o.variants.map((v) => ({
-        name: `${v.label} recovers within ${seconds(o.recoveryBoundMs)} of Redis returning`,
+        name: `${v.label} recovers within ${formatDuration(o.recoveryBoundMs)} of Redis returning`,
         holds:
           (v.storeErrorsAfterBackMs === null || v.storeErrorsAfterBackMs <= o.recoveryBoundMs) &&
           v.summary.after.counts.ok > 0,
         detail:
           v.storeErrorsAfterBackMs === null
             ? `no store error after Redis was back (${v.summary.after.counts.ok} ok)`
-            : `last store error ${seconds(v.storeErrorsAfterBackMs)} after Redis was back`,
+            : `last store error ${formatDuration(v.storeErrorsAfterBackMs)} after Redis was back`,
       })),
       ...o.variants.map((v) => ({
         name: `${v.label} logs nobody out while Redis is down (503, never 401)`,

@@ -2,7 +2,7 @@ import type { ActiveFault } from "@statelab/faults";
 import { relayFault } from "../../compare/fault-specs.js";
 import type { LineChart, StackName } from "../../compare/results.js";
 import { defineScenario } from "../../compare/scenario.js";
-import { pct, seconds } from "../util.js";
+import { formatDuration, pct } from "../../format.js";
 import { faultCell, recoveryAfterHeal } from "./cells.js";
 import { type EventTiming, type ReloginCounts, runFaultLoad } from "./load.js";
 import { relayedTargets, relayedVariants } from "./relayed.js";
@@ -75,7 +75,7 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
     const relays = relayed.flatMap((r) => r.redis);
     let fault: ActiveFault | undefined;
     ctx.log(
-      `store-slow: Redis +${delayMs} ms at ${seconds(slowAtMs)}, +${pastDeadlineDelayMs} ms at ${seconds(worseAtMs)}`,
+      `store-slow: Redis +${delayMs} ms at ${formatDuration(slowAtMs)}, +${pastDeadlineDelayMs} ms at ${formatDuration(worseAtMs)}`,
     );
     const run = await runFaultLoad({
       rate,
@@ -155,13 +155,13 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
     const reading = o.variants.map(
       (v) =>
         `${v.label}: p99 ${ms(v.summary.before.latency.p99)} ms before, ${ms(v.slow.latency.p99)} ms with Redis +${o.delayMs} ms ` +
-        `(${pct(errorsOf(v.slow), totalOf(v.slow))} errors), ${ms(v.pastDeadline.latency.p99)} ms past the ${seconds(o.deadlineMs)} deadline ` +
+        `(${pct(errorsOf(v.slow), totalOf(v.slow))} errors), ${ms(v.pastDeadline.latency.p99)} ms past the ${formatDuration(o.deadlineMs)} deadline ` +
         `(${pct(errorsOf(v.pastDeadline), totalOf(v.pastDeadline))} errors: ${describeErrors(v.pastDeadlineErrors)}); ` +
         `${recoveryAfterHeal(v.summary, "the heal")}.`,
     );
     reading.push(
       `Below the deadline a slow Redis only adds its delay to every request (each GET /me reads the session or the denylist). ` +
-        `Past it the apps give up after ${seconds(o.deadlineMs)} per command and answer 503, and their /readyz fails, so the proxy ejects them: ` +
+        `Past it the apps give up after ${formatDuration(o.deadlineMs)} per command and answer 503, and their /readyz fails, so the proxy ejects them: ` +
         `the timeouts turn a hang into fast errors, and nothing had to be restarted.`,
     );
     const window = (w: WindowSummary) => `${ms(w.latency.p50)} / ${ms(w.latency.p99)}`;
@@ -169,8 +169,8 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
       tables: [
         {
           caption:
-            `Redis +${o.delayMs} ms at ${seconds(o.slow.startedMs)}, +${o.pastDeadlineDelayMs} ms at ${seconds(o.worse.startedMs)}, ` +
-            `healed at ${seconds(o.heal.startedMs)}; ${o.rate} GET /me per second per stack`,
+            `Redis +${o.delayMs} ms at ${formatDuration(o.slow.startedMs)}, +${o.pastDeadlineDelayMs} ms at ${formatDuration(o.worse.startedMs)}, ` +
+            `healed at ${formatDuration(o.heal.startedMs)}; ${o.rate} GET /me per second per stack`,
           columns: [
             "variant",
             "p50 / p99 before (ms)",
@@ -228,7 +228,7 @@ export const storeSlow = defineScenario<StoreSlowObservations>({
         detail: `p99 ${ms(v.pastDeadline.latency.p99)} ms over ${v.pastDeadline.latency.count} requests`,
       },
       {
-        name: `${v.label}: recovers within ${seconds(o.recoveryBoundMs)} of the heal, without a restart`,
+        name: `${v.label}: recovers within ${formatDuration(o.recoveryBoundMs)} of the heal, without a restart`,
         holds: (v.summary.lastErrorAfterHealMs ?? 0) <= o.recoveryBoundMs && v.summary.after.counts.ok > 0,
         detail: recoveryAfterHeal(v.summary, "the heal"),
       },

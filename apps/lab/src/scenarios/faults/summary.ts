@@ -1,6 +1,7 @@
 import type { LatencySummary, LineChart, Marker, OutcomeCounts } from "../../compare/results.js";
+import { round } from "../../format.js";
 import { countOutcomes, type Op, type TimelineBucket, timeline } from "../../load/index.js";
-import { round } from "../util.js";
+import { percentiles } from "../../stats.js";
 import type { EventTiming, FaultLoadRun } from "./load.js";
 
 /**
@@ -43,12 +44,7 @@ const isError = (op: Op) => op.outcome !== "ok";
 
 /** Nearest-rank percentiles, like `latency` in ../load, but counting timed-out ops with the time they waited. */
 export function windowLatency(ops: readonly Op[]): LatencySummary {
-  const sorted = ops
-    .filter(waited)
-    .map((op) => op.latencyMs)
-    .sort((a, b) => a - b);
-  const rank = (p: number) => sorted[Math.max(1, Math.ceil((p * sorted.length) / 100)) - 1] ?? 0;
-  return { count: sorted.length, p50: rank(50), p90: rank(90), p99: rank(99), max: sorted.at(-1) ?? 0 };
+  return percentiles(ops.filter(waited).map((op) => op.latencyMs));
 }
 
 /** Counts and latency of the ops in one window. */

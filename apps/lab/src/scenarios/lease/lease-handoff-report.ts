@@ -1,7 +1,7 @@
 import type { BarChart, Invariant, Table } from "../../compare/results.js";
 import type { Measured } from "../../compare/scenario.js";
+import { formatDuration } from "../../format.js";
 import { maxOf, median, minOf } from "../../stats.js";
-import { seconds } from "../util.js";
 
 /*
  * What the lease-handoff scenario observes, and the pure functions that turn it
@@ -115,7 +115,7 @@ export function measureLeaseHandoff(o: LeaseHandoffObservations): Measured {
     const handoff =
       times.length === 0
         ? "no takeover was seen"
-        : `another worker took over ${seconds(minOf(times) ?? 0)}–${seconds(maxOf(times) ?? 0)} after the SIGSTOP (median ${seconds(median(times) ?? 0)}; bound ttl + ttl/3 = ${seconds(o.ttlMs + o.renewEveryMs)})`;
+        : `another worker took over ${formatDuration(minOf(times) ?? 0)}–${formatDuration(maxOf(times) ?? 0)} after the SIGSTOP (median ${formatDuration(median(times) ?? 0)}; bound ttl + ttl/3 = ${formatDuration(o.ttlMs + o.renewEveryMs)})`;
     const stale = v.isFenced
       ? `Postgres refused ${count(v, "refused")} of ${v.rounds.length} resumed holders' writes (StaleFenceError), so ${overlaps(v.writes)} stale writes landed.`
       : `${count(v, "accepted")} of ${v.rounds.length} resumed holders wrote anyway, after the new holder: ${overlaps(v.writes)} writes out of token order — a lock without fencing does not stop a paused process.`;

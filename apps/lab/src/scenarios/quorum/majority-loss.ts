@@ -8,7 +8,7 @@ import {
   type Version,
 } from "@statelab/quorum";
 import { defineScenario } from "../../compare/scenario.js";
-import { pct } from "../util.js";
+import { pct } from "../../format.js";
 import { startQuorumCluster } from "./cluster.js";
 
 export interface LossStep {

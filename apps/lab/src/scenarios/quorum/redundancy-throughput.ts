@@ -1,8 +1,8 @@
 import os from "node:os";
 import { presets, type QuorumClient, type ReplicaLink } from "@statelab/quorum";
 import { defineScenario } from "../../compare/scenario.js";
+import { round } from "../../format.js";
 import { percentile } from "../../stats.js";
-import { round } from "../util.js";
 import { startQuorumCluster } from "./cluster.js";
 
 export interface ThroughputSample {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describeQuorum, resolveQuorum } from "@statelab/quorum";
 import { defineScenario } from "../../compare/scenario.js";
-import { pct } from "../util.js";
+import { pct } from "../../format.js";
 import { startQuorumCluster } from "./cluster.js";
 import { runWorkload, type WorkloadStats } from "./workload.js";
 

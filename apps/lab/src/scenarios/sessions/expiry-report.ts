@@ -1,7 +1,7 @@
 import type { BarChart, Cell, Invariant } from "../../compare/results.js";
 import type { Measured } from "../../compare/scenario.js";
+import { formatDuration, round } from "../../format.js";
 import type { KeyStats } from "../lab-redis.js";
-import { round, seconds } from "../util.js";
 
 /*
  * What the expiry scenario observes, and the pure functions that turn it into its
@@ -60,7 +60,7 @@ export interface ExpiryObservations {
 
 /** A TTL as a reader takes it in: 548 ms, 2.0 s, 5.1 min, 8.0 h. */
 export function duration(ms: number): string {
-  if (ms < 120_000) return seconds(ms);
+  if (ms < 120_000) return formatDuration(ms);
   if (ms < 2 * 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
@@ -98,7 +98,7 @@ export function measureExpiry({ abandoned, slackMs, variants, denylist }: Expiry
   const hard = variants.find((v) => v.state === "hard");
   const chart: BarChart = {
     kind: "bar",
-    title: `Keys left in Redis after TTL + ${seconds(slackMs)} (${abandoned} abandoned logins)`,
+    title: `Keys left in Redis after TTL + ${formatDuration(slackMs)} (${abandoned} abandoned logins)`,
     yLabel: "keys",
     categories: variants.map((v) => v.label),
     series: [
@@ -116,7 +116,7 @@ export function measureExpiry({ abandoned, slackMs, variants, denylist }: Expiry
     const left = soft.afterWait.sessions;
     reading.push(
       `Soft state (SESSION_TTL=${soft.ttlSeconds} s): ${left} of ${soft.logins} abandoned sessions were still in Redis ` +
-        `${seconds(soft.waitedMs)} after the last login` +
+        `${formatDuration(soft.waitedMs)} after the last login` +
         (left === 0
           ? " — the TTL removed every one without a sweeper."
           : ` — expiry did not remove ${left === soft.logins ? "any" : "all"} of them.`),
@@ -167,7 +167,7 @@ export function measureExpiry({ abandoned, slackMs, variants, denylist }: Expiry
           v.afterWait.sessions,
           v.afterLogin.indexes,
           v.afterWait.indexes,
-          seconds(v.waitedMs),
+          formatDuration(v.waitedMs),
         ]),
       },
       {
@@ -203,7 +203,7 @@ export function expiryInvariants({ abandoned, variants, denylist }: ExpiryObserv
       name: "soft expiry leaves 0 orphans",
       holds: !!soft && soft.afterLogin.sessions > 0 && soft.afterWait.sessions === 0,
       detail: soft
-        ? `${soft.afterWait.sessions} session keys left ${seconds(soft.waitedMs)} after the last of ${soft.logins} logins ` +
+        ? `${soft.afterWait.sessions} session keys left ${formatDuration(soft.waitedMs)} after the last of ${soft.logins} logins ` +
           `(${soft.afterLogin.sessions} live right after; TTL ${soft.ttlSeconds} s); ` +
           `index keys left: ${soft.afterWait.indexes} (reported, not checked)`
         : "no soft-state variant ran",

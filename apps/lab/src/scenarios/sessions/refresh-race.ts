@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { BarChart, Invariant, OutcomeCounts } from "../../compare/results.js";
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { pct } from "../../format.js";
 import type { Stack } from "../../stack/stack.js";
 import { LabUser, mapLimit, type Reply } from "../../stack/users.js";
-import { pct } from "../util.js";
 
 type VariantKey = "strict" | "grace";
 

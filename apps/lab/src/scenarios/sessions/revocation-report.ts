@@ -1,7 +1,7 @@
 import type { BarChart, Invariant } from "../../compare/results.js";
 import type { Measured } from "../../compare/scenario.js";
+import { formatDuration } from "../../format.js";
 import { maxOf, median } from "../../stats.js";
-import { seconds } from "../util.js";
 
 /*
  * What the revocation scenario observes, and the pure functions that turn it into
@@ -82,8 +82,8 @@ export function measureRevocation({ pollIntervalMs, variants }: RevocationObserv
     const values = latencies(v);
     const missing = never(v);
     return (
-      `median ${seconds(median(values) ?? 0)}, max ${seconds(maxOf(values) ?? 0)}` +
-      (missing > 0 ? `; ${missing} of ${v.tries.length} tries still worked after ${seconds(v.giveUpMs)}` : "")
+      `median ${formatDuration(median(values) ?? 0)}, max ${formatDuration(maxOf(values) ?? 0)}` +
+      (missing > 0 ? `; ${missing} of ${v.tries.length} tries still worked after ${formatDuration(v.giveUpMs)}` : "")
     );
   };
   const reading: string[] = [];
@@ -91,7 +91,7 @@ export function measureRevocation({ pollIntervalMs, variants }: RevocationObserv
   if (immediate.length > 0) {
     const parts = immediate.map((v) => {
       const first = v.tries.filter((t) => t.latencyMs !== null && t.latencyMs < IMMEDIATE_MS).length;
-      return `${v.label}: ${first} of ${v.tries.length} tries refused on the first poll (max ${seconds(maxOf(latencies(v)) ?? 0)}), /me ${meP50(v)}`;
+      return `${v.label}: ${first} of ${v.tries.length} tries refused on the first poll (max ${formatDuration(maxOf(latencies(v)) ?? 0)}), /me ${meP50(v)}`;
     });
     const allFirst = immediate.every((v) => v.tries.every((t) => t.latencyMs !== null && t.latencyMs < IMMEDIATE_MS));
     reading.push(
@@ -106,7 +106,7 @@ export function measureRevocation({ pollIntervalMs, variants }: RevocationObserv
     const store = byKey("store");
     reading.push(
       `With SESSION_CACHE=3 the logged-out session kept working on the other instance for ${summary(cache)} ` +
-        `(bound ${seconds(cache.boundMs)}): its GETs read the signed snapshot instead of Redis ` +
+        `(bound ${formatDuration(cache.boundMs)}): its GETs read the signed snapshot instead of Redis ` +
         `(/me ${meP50(cache)} against ${meP50(store)} with the store on every request).`,
     );
   }
@@ -115,7 +115,7 @@ export function measureRevocation({ pollIntervalMs, variants }: RevocationObserv
     const denylist = byKey("denylist");
     reading.push(
       `With REVOCATION=none the logged-out access token kept working for ${summary(expiry)}, up to its ` +
-        `${seconds(expiry.boundMs)} lifetime; nothing is looked up per request (/me ${meP50(expiry)} against ` +
+        `${formatDuration(expiry.boundMs)} lifetime; nothing is looked up per request (/me ${meP50(expiry)} against ` +
         `${meP50(denylist)} with the denylist).`,
     );
   }

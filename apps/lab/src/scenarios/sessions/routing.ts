@@ -1,9 +1,10 @@
 import type { StrategyName } from "@statelab/proxy";
 import type { BarChart } from "../../compare/results.js";
 import { defineScenario, type ScenarioContext, type StackSpec } from "../../compare/scenario.js";
+import { pct } from "../../format.js";
+import { setStrategy } from "../../stack/admin.js";
 import type { Stack } from "../../stack/stack.js";
 import { mapLimit } from "../../stack/users.js";
-import { pct, setStrategy } from "../util.js";
 
 interface Variant {
   label: string;

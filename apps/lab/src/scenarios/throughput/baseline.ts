@@ -1,7 +1,8 @@
 import type { LatencySummary, OutcomeCounts } from "../../compare/results.js";
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
-import { round } from "../util.js";
-import { fixedRateLatency, median, saturate } from "./saturate.js";
+import { round } from "../../format.js";
+import { median } from "../../stats.js";
+import { fixedRateLatency, saturate } from "./saturate.js";
 
 type Path = "direct" | "proxy";
 
@@ -110,7 +111,7 @@ export const baseline = defineScenario<Observations>({
         path: item.path,
         isReference: item.isReference,
         rpsRuns: runsOf,
-        rps: median(runsOf),
+        rps: median(runsOf) ?? 0,
         errors: errors.get(item.label) ?? 0,
         latency: fixed.latency,
         outcomes: fixed.outcomes,

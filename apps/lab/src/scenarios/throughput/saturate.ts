@@ -78,11 +78,3 @@ export async function fixedRateLatency(
     outcomes,
   };
 }
-
-/** The median of repeated samples (2-core machines are noisy). */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}

@@ -1,7 +1,9 @@
 import os from "node:os";
 import { defineScenario, type StackSpec } from "../../compare/scenario.js";
-import { drain, enable, round } from "../util.js";
-import { median, saturate } from "./saturate.js";
+import { round } from "../../format.js";
+import { drain, enable } from "../../stack/admin.js";
+import { median } from "../../stats.js";
+import { saturate } from "./saturate.js";
 
 interface Point {
   instances: number;
@@ -63,8 +65,8 @@ export const scaleOut = defineScenario<Observations>({
           points.push({
             instances: active,
             rpsRuns: samples.map((s) => s.rps),
-            rps: median(samples.map((s) => s.rps)),
-            p99: median(samples.map((s) => s.p99)),
+            rps: median(samples.map((s) => s.rps)) ?? 0,
+            p99: median(samples.map((s) => s.p99)) ?? 0,
             requests: samples.reduce((sum, s) => sum + s.total, 0),
             errors: samples.reduce((sum, s) => sum + s.errors, 0),
           });

@@ -1,29 +1,7 @@
 import type { StrategyName } from "@statelab/proxy";
-import type { OutcomeCounts } from "../compare/results.js";
-import type { Stack } from "../stack/stack.js";
+import type { Stack } from "./stack.js";
 
-/** "42.1%" — a share for a sentence or a table. */
-export function pct(part: number, whole: number): string {
-  if (whole === 0) return "n/a";
-  return `${((part / whole) * 100).toFixed(part === 0 || part === whole ? 0 : 1)}%`;
-}
-
-/** Rounds for a table: whole numbers stay whole, others keep 1–2 decimals. */
-export function round(value: number, digits = 1): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-export function seconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-export const emptyCounts = (): OutcomeCounts => ({ ok: 0, fail: 0, unknown: 0 });
-
-export function countOk(counts: OutcomeCounts, isOk: boolean): OutcomeCounts {
-  return isOk ? { ...counts, ok: counts.ok + 1 } : { ...counts, fail: counts.fail + 1 };
-}
-
+/** The built-in proxy's admin API (apps/proxy): what scenarios use to drain, enable and inspect instances. */
 async function admin(stack: Stack, method: string, path: string, body?: object): Promise<unknown> {
   if (!stack.adminUrl) throw new Error(`${stack.label}: this load balancer has no admin API`);
   const res = await fetch(`${stack.adminUrl}${path}`, {

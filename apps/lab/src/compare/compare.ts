@@ -11,7 +11,7 @@ import { createProgress, silentProgress } from "./progress.js";
 import { writeReport } from "./report/index.js";
 import type { Results, ScenarioResult } from "./results.js";
 import { acquireRunLock } from "./run-lock.js";
-import type { Scenario } from "./scenario.js";
+import { type Scenario, timingOf } from "./scenario.js";
 
 export interface CompareOptions {
   scenarios: string[];
@@ -49,6 +49,7 @@ async function runOne(
   scenario: Scenario,
   context: ReturnType<typeof createContext>,
   pool: StackPool,
+  quick: boolean,
 ): Promise<ScenarioResult> {
   const startedAt = new Date();
   const base = {
@@ -59,7 +60,7 @@ async function runOne(
   };
   let result: ScenarioResult;
   try {
-    const observations = await scenario.run(context);
+    const observations = await scenario.run(context, timingOf(scenario, quick));
     const measured = scenario.measure(observations);
     result = {
       ...base,
@@ -93,7 +94,7 @@ async function runOne(
  */
 export async function compare(options: CompareOptions, print: (line: string) => void = console.log) {
   const chosen = selectScenarios(options.scenarios);
-  const estimate = chosen.reduce((sum, s) => sum + s.estimateSeconds(options.quick), 0);
+  const estimate = chosen.reduce((sum, s) => sum + timingOf(s, options.quick).estimateSeconds, 0);
   print(
     `statelab compare: ${chosen.length} scenario${chosen.length === 1 ? "" : "s"}` +
       `${options.quick ? " (quick)" : ""}, about ${Math.ceil(estimate / 60)} min on 2 cores`,
@@ -109,7 +110,6 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   });
   const pool = new StackPool(lab, runId);
   const context = createContext(lab, pool, {
-    quick: options.quick,
     log: (line) => progress.log(`  ${line}`),
     progress: (label, total) => progress.bar(label, total),
   });
@@ -118,7 +118,7 @@ export async function compare(options: CompareOptions, print: (line: string) => 
   try {
     for (const [index, scenario] of chosen.entries()) {
       progress.log(`[${index + 1}/${chosen.length}] ${scenario.id}: ${scenario.title}`);
-      const result = await runOne(scenario, context, pool);
+      const result = await runOne(scenario, context, pool, options.quick);
       results.push(result);
       progress.log(`  ${summaryLine(result)}`);
     }

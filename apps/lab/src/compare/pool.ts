@@ -155,10 +155,9 @@ export class StackPool {
 export function createContext(
   lab: Lab,
   pool: StackPool,
-  options: { quick: boolean; log(line: string): void; progress: ProgressFactory },
+  options: { log(line: string): void; progress: ProgressFactory },
 ): ScenarioContext {
   return {
-    quick: options.quick,
     shared: lab.shared,
     log: options.log,
     progress: options.progress,

@@ -30,7 +30,6 @@ export interface ProgressBar {
 }
 
 export interface ScenarioContext {
-  quick: boolean;
   shared: SharedState;
   log(line: string): void;
   /** One bar per variant of the scenario: a TTY bar, or plain lines when not a TTY. */
@@ -69,27 +68,37 @@ export interface Measured {
   faultCells?: FaultCell[];
 }
 
+/** An experiment's numbers in one mode: every scenario's timing has at least its expected length. */
+export interface Timing {
+  /** Rough wall time, for the estimate printed before a run. */
+  estimateSeconds: number;
+}
+
 /**
  * One experiment, one file. `run` sets up its stacks and users, drives load and
  * injects its fault, and returns plain observations; `measure` and `invariants`
  * are pure functions of those observations, so the report never computes and
- * the numbers can be re-derived from results.json.
+ * the numbers can be re-derived from results.json. Its numbers (rates, lengths,
+ * counts) are data: `timing.quick` and `timing.full` side by side.
  */
-export interface Scenario<Observations extends object = object> {
+export interface Scenario<Observations extends object = object, T extends Timing = Timing> {
   id: string;
   title: string;
   question: string;
-  /** Rough wall time, for the estimate printed before a run. */
-  estimateSeconds(quick: boolean): number;
-  run(ctx: ScenarioContext): Promise<Observations>;
+  timing: { quick: T; full: T };
+  run(ctx: ScenarioContext, timing: T): Promise<Observations>;
   measure(observations: Observations): Measured;
   invariants(observations: Observations): Invariant[];
 }
 
-/** Lets a registry hold scenarios of different observation types. */
-export function defineScenario<O extends object>(scenario: Scenario<O>): Scenario<object> {
+/** Lets a registry hold scenarios of different observation and timing types. */
+export function defineScenario<O extends object, T extends Timing>(scenario: Scenario<O, T>): Scenario<object> {
   return scenario as unknown as Scenario<object>;
 }
+
+/** The timing of `scenario` in this run's mode. */
+export const timingOf = <T extends Timing>(scenario: Pick<Scenario<object, T>, "timing">, quick: boolean): T =>
+  quick ? scenario.timing.quick : scenario.timing.full;
 
 export type { AuthKind, ScenarioResult };
 

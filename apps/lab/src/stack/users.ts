@@ -141,14 +141,25 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
   return results;
 }
 
-/** Signs up `count` fresh users (unique names) and logs each in through `baseUrl`. */
-export async function createUsers(baseUrl: string, kind: AuthKind, count: number, label = "lab"): Promise<LabUser[]> {
+/** Signs up `count` fresh users (unique names) through `baseUrl`, without logging them in. */
+export async function signUpUsers(baseUrl: string, kind: AuthKind, count: number, label = "lab"): Promise<LabUser[]> {
   const run = randomBytes(3).toString("hex");
   const users = Array.from({ length: count }, (_, i) => new LabUser(kind, `${label}_${run}_${i}`, "lab-password-1"));
   await mapLimit(users, 4, async (user) => {
     const signup = await user.signup(baseUrl);
     if (signup.status !== 201) throw new Error(`signup of ${user.username} failed: ${signup.status} ${signup.code}`);
-    await user.login(baseUrl);
   });
   return users;
+}
+
+/** Signs up `count` fresh users (unique names) and logs each in through `baseUrl`. */
+export async function createUsers(baseUrl: string, kind: AuthKind, count: number, label = "lab"): Promise<LabUser[]> {
+  const users = await signUpUsers(baseUrl, kind, count, label);
+  await mapLimit(users, 4, (user) => user.login(baseUrl));
+  return users;
+}
+
+/** The reply, or status 0 and code "no_answer" when the request got none (refused, reset, timed out). */
+export function answerOf(reply: Promise<Reply>): Promise<Reply> {
+  return reply.catch(() => ({ status: 0, body: null, instance: null, code: "no_answer" }));
 }

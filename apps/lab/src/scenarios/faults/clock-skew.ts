@@ -100,12 +100,15 @@ const isCross = (c: SkewCheck) => c.mintedOn !== c.checkedOn && c.offsetSeconds 
  * its times (iat, exp) and every instance judges them by its own clock, within a
  * 5 s tolerance; a session's lifetime lives in Redis TTLs, which Redis keeps.
  */
-export const clockSkew = defineScenario<ClockSkewObservations>({
+export const clockSkew = defineScenario({
   id: "clock-skew",
   title: "Clock skew: one instance ±2 min",
   question: "When one instance's clock is 2 minutes off, which credentials does each stack still accept?",
-  estimateSeconds: (quick) => (quick ? 10 : 12),
-  async run(ctx) {
+  timing: {
+    quick: { estimateSeconds: 10 },
+    full: { estimateSeconds: 12 },
+  },
+  async run(ctx, _timing): Promise<ClockSkewObservations> {
     const offsets = [120, -120];
     const settleMs = 8_000;
     const { relayed, users } = await relayedTargets(ctx, variants, 2 * offsets.length + 1);
@@ -169,7 +172,7 @@ export const clockSkew = defineScenario<ClockSkewObservations>({
       })),
     };
   },
-  measure(o) {
+  measure(o: ClockSkewObservations) {
     const sign = (n: number) => `${n > 0 ? "+" : ""}${n} s`;
     const rejectedCross = (v: SkewVariant) => v.checks.filter((c) => isCross(c) && c.status !== 200);
     const healed = (v: SkewVariant) => v.checks.find((c) => c.offsetSeconds === 0);
@@ -253,7 +256,7 @@ export const clockSkew = defineScenario<ClockSkewObservations>({
       })),
     };
   },
-  invariants(o) {
+  invariants(o: ClockSkewObservations) {
     return o.variants.flatMap((v) => {
       const cross = v.checks.filter(isCross);
       const same = v.checks.filter((c) => c.mintedOn === c.checkedOn);

@@ -29,6 +29,7 @@ function summary(change: Partial<FaultSummary> = {}): FaultSummary {
 function variant(label: string, store: CrashVariant["store"], change: Partial<CrashVariant> = {}): CrashVariant {
   return {
     label,
+    stack: store === "jwt" ? "stateless" : "stateful",
     store,
     users: 15,
     victim: `${store}-2`,

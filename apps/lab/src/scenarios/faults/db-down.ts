@@ -1,13 +1,23 @@
 import type { ActiveFault } from "@statelab/faults";
 import { relayFault } from "../../compare/fault-specs.js";
-import type { StackName } from "../../compare/results.js";
-import { defineScenario } from "../../compare/scenario.js";
 import { formatDuration, round } from "../../format.js";
-import type { LabUser } from "../../stack/users.js";
-import { faultCell, recoveryAfterHeal } from "./cells.js";
-import { type EventTiming, type ReloginCounts, runFaultLoad } from "./load.js";
-import { relayedTargets, relayedVariants } from "./relayed.js";
-import { describeErrors, eventAt, type FaultSummary, marker, summarizeFault, timelineCharts } from "./summary.js";
+import { answerOf, type LabUser } from "../../stack/users.js";
+import { recoveryAfterHeal } from "./cells.js";
+import {
+  defineFaultScenario,
+  type FaultObservations,
+  type FaultTiming,
+  type FaultVariant,
+  relayedStacks,
+} from "./define.js";
+import { relayedVariants } from "./relayed.js";
+import { describeErrors } from "./summary.js";
+
+interface DbDownTiming extends FaultTiming {
+  downAtMs: number;
+  /** Postgres is refused for 5 s in both modes. */
+  upAtMs: number;
+}
 
 /** What one instance, asked directly, answered while Postgres was down and after it came back. */
 export interface DbProbe {
@@ -28,26 +38,27 @@ export interface DbProbe {
   meDuringCode: string | null;
 }
 
-export interface DbDownVariant {
-  label: string;
-  stack: StackName;
-  users: number;
-  summary: FaultSummary;
-  relogin: ReloginCounts;
-  probe: DbProbe;
-}
+export type DbDownVariant = FaultVariant & { probe: DbProbe };
+export type DbDownObservations = FaultObservations<
+  "down" | "up",
+  { probe: DbProbe },
+  {
+    /** Errors must end this long after Postgres is back: pg reconnects on the next query, the proxy re-adds after 2 good checks. */
+    recoveryBoundMs: number;
+  }
+>;
 
-export interface DbDownObservations {
-  rate: number;
-  durationMs: number;
-  down: EventTiming;
-  up: EventTiming;
-  /** Errors must end this long after Postgres is back: pg reconnects on the next query, the proxy re-adds after 2 good checks. */
-  recoveryBoundMs: number;
-  variants: DbDownVariant[];
-}
-
-const variants = relayedVariants;
+/** Before the probe ran: nothing measured. */
+const notProbed: DbProbe = {
+  measuredWhileDown: false,
+  loginDuring: 0,
+  loginDuringCode: null,
+  loginAfter: 0,
+  loginAfterMs: null,
+  authOnlyTries: [],
+  meDuring: 0,
+  meDuringCode: null,
+};
 
 const credentials = (user: LabUser) => ({ username: user.username, password: user.password });
 
@@ -55,7 +66,7 @@ const credentials = (user: LabUser) => ({ username: user.username, password: use
 async function authOnly(user: LabUser, url: string): Promise<number[]> {
   const tries: number[] = [];
   while (tries.length < 3 && tries.at(-1) !== 200) {
-    tries.push((await statusOf(user.clone().call(url, "GET", "/chat/partners"))).status);
+    tries.push((await answerOf(user.clone().call(url, "GET", "/chat/partners"))).status);
   }
   return tries;
 }
@@ -64,14 +75,33 @@ async function authOnly(user: LabUser, url: string): Promise<number[]> {
 async function loginUntilOk(user: LabUser, url: string, withinMs: number): Promise<number> {
   const deadline = Date.now() + withinMs;
   for (;;) {
-    const { status } = await statusOf(user.clone().call(url, "POST", "/auth/login", credentials(user)));
+    const { status } = await answerOf(user.clone().call(url, "POST", "/auth/login", credentials(user)));
     if (status === 200 || Date.now() > deadline) return status;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-const statusOf = (reply: Promise<{ status: number; code: string | null }>) =>
-  reply.catch(() => ({ status: 0, code: "no_answer" }));
+const withCode = (status: number, code: string | null) => `${status} ${code ?? ""}`.trim();
+
+/** Sentences of the reading, each a function of the observations. */
+export const dbDownReading = {
+  perStack: (o: DbDownObservations) =>
+    o.variants.map(
+      (v) =>
+        `${v.label}: a login during the outage got ${withCode(v.probe.loginDuring, v.probe.loginDuringCode)}; credentials from before still authenticated ` +
+        `(GET /chat/partners ${v.probe.authOnlyTries.join(", ")}) while GET /me, which reads the user row, got ${withCode(v.probe.meDuring, v.probe.meDuringCode)}; ` +
+        `${v.relogin.users} users were logged out, and a login after it got ${v.probe.loginAfter}, with no restart.`,
+    ),
+  design: () =>
+    "Both designs keep who is logged in out of Postgres (a Redis session, a signed token), so an outage of the user database costs logins and reads of user rows, never sessions.",
+  ejected: (o: DbDownObservations) =>
+    o.variants
+      .filter((v) => Object.keys(v.summary.errors).some((kind) => kind.includes("no_healthy_backend")))
+      .map(
+        (v) =>
+          `${v.label}: the proxy ejected every instance (their /readyz checks Postgres), so it refused even requests that needed no database.`,
+      ),
+};
 
 /**
  * Scenario: Postgres goes away for 5 s (its relay closes every connection and
@@ -79,180 +109,119 @@ const statusOf = (reply: Promise<{ status: number; code: string | null }>) =>
  * fail with 503; sessions and tokens live elsewhere and must survive it; the apps
  * must come back by themselves when Postgres does.
  */
-export const dbDown = defineScenario<DbDownObservations>({
+export const dbDown = defineFaultScenario({
   id: "db-down",
   title: "Postgres down for 5 s under load",
   question: "While Postgres is down, what still works on each stack, and does it come back without restarts?",
-  estimateSeconds: (quick) => (quick ? 12 : 25),
-  async run(ctx) {
-    const rate = ctx.quick ? 40 : 80;
-    const downAtMs = ctx.quick ? 1_500 : 4_000;
-    const upAtMs = downAtMs + 5_000;
-    const durationMs = upAtMs + (ctx.quick ? 3_000 : 8_000);
-    // One spare user per stack only logs in, directly on an instance: never in the load.
-    const { relayed, users, spare, targets } = await relayedTargets(ctx, variants, ctx.quick ? 10 : 20, 1);
+  fault: "postgres-down",
+  timing: {
+    quick: { rate: 40, durationMs: 9_500, downAtMs: 1_500, upAtMs: 6_500, usersPerStack: 10, estimateSeconds: 12 },
+    full: { rate: 80, durationMs: 17_000, downAtMs: 4_000, upAtMs: 9_000, usersPerStack: 20, estimateSeconds: 25 },
+  } satisfies Record<"quick" | "full", DbDownTiming>,
+  variants: relayedVariants,
+  // One spare user per stack only logs in, directly on an instance: never in the load.
+  prepare: relayedStacks({ spareUsers: 1 }),
+  events: [
+    { key: "down", label: "Postgres down", at: (t: DbDownTiming) => t.downAtMs },
+    { key: "probe", label: "probe", at: (t: DbDownTiming) => t.downAtMs + 1_500, isMarked: false },
+    { key: "up", label: "Postgres back", at: (t: DbDownTiming) => t.upAtMs },
+  ],
+  describe: (t) => `Postgres refused ${formatDuration(t.downAtMs)}–${formatDuration(t.upAtMs)}`,
+  start({ ctx, timing, targets, spare, state: relayed }) {
     const loginUsers = spare.map((list) => list[0] as LabUser);
-    const probes = new Map<number, Partial<DbProbe>>();
+    const probes = new Map<number, DbProbe>();
     let fault: ActiveFault | undefined;
     let probed: Promise<unknown> = Promise.resolve();
-    let upMs: number | null = null;
-    ctx.log(`db-down: Postgres refused ${formatDuration(downAtMs)}–${formatDuration(upAtMs)}`);
-    const run = await runFaultLoad({
-      rate,
-      durationMs,
-      timeoutMs: 5000,
-      targets,
-      progress: ctx.progress,
-      events: [
-        {
-          atMs: downAtMs,
-          label: "Postgres down",
-          run: async () => {
-            const links = relayed.map((r) => r.postgres);
-            fault = await ctx.fault(
-              // The "Postgres back" event ends it once the probe is done; the timer is the safety net.
-              relayFault("db-down: Postgres refused", links, { kind: "refuse" }, upAtMs - downAtMs + 15_000),
-            );
-          },
-        },
-        {
-          atMs: downAtMs + 1_500,
-          label: "probe",
-          run: async () => {
-            probed = Promise.all(
-              relayed.map(async (r, i) => {
-                const instance = r.stack.instances[0];
-                const user = loginUsers[i] as LabUser;
-                const loadUser = users[i]?.[0];
-                if (!instance || !loadUser) return;
-                const downBefore = fault?.isActive() === true;
-                const [login, authOnlyTries, me] = await Promise.all([
-                  statusOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
-                  authOnly(loadUser, instance.url),
-                  statusOf(loadUser.clone().call(instance.url, "GET", "/me")),
-                ]);
-                probes.set(i, {
-                  measuredWhileDown: downBefore && fault?.isActive() === true,
-                  loginDuring: login.status,
-                  loginDuringCode: login.code,
-                  authOnlyTries,
-                  meDuring: me.status,
-                  meDuringCode: me.code,
-                });
-              }),
-            );
-            await probed;
-          },
-        },
-        {
-          atMs: upAtMs,
-          label: "Postgres back",
-          // On a loaded machine the probe can run late: the outage lasts until it is done.
-          run: async (_targets, elapsedMs) => {
-            await probed;
-            await fault?.end();
-            const backMs = elapsedMs();
-            upMs = backMs;
-            await Promise.all(
-              relayed.map(async (r, i) => {
-                const instance = r.stack.instances[0];
-                const probe = probes.get(i);
-                if (!instance || !probe) return;
-                const after = await loginUntilOk(loginUsers[i] as LabUser, instance.url, 5_000);
-                probe.loginAfter = after;
-                probe.loginAfterMs = after === 200 ? round(elapsedMs() - backMs) : null;
-              }),
-            );
-          },
-        },
-      ],
-    });
-    const down = eventAt(run, "Postgres down", downAtMs);
-    const upEvent = eventAt(run, "Postgres back", upAtMs);
-    const up = { ...upEvent, startedMs: upMs ?? upEvent.startedMs };
     return {
-      rate,
-      durationMs,
-      down,
-      up,
-      recoveryBoundMs: 5000,
-      variants: variants.map((v, i) => {
-        const probe = probes.get(i) ?? {};
-        return {
-          label: v.label,
-          stack: v.stack,
-          users: targets[i]?.users.length ?? 0,
-          summary: summarizeFault(run.targets[i]?.ops ?? [], { faultMs: down.startedMs, healMs: up.startedMs }),
-          relogin: run.targets[i]?.relogin ?? { users: 0, unauthorized: 0, firstAtMs: null, succeeded: 0, failed: 0 },
-          probe: {
-            measuredWhileDown: probe.measuredWhileDown ?? false,
-            loginDuring: probe.loginDuring ?? 0,
-            loginDuringCode: probe.loginDuringCode ?? null,
-            loginAfter: probe.loginAfter ?? 0,
-            loginAfterMs: probe.loginAfterMs ?? null,
-            authOnlyTries: probe.authOnlyTries ?? [],
-            meDuring: probe.meDuring ?? 0,
-            meDuringCode: probe.meDuringCode ?? null,
-          },
-        };
-      }),
+      actions: {
+        down: async () => {
+          fault = await ctx.fault(
+            // The "Postgres back" event ends it once the probe is done; the timer is the safety net.
+            relayFault(
+              "db-down: Postgres refused",
+              relayed.map((r) => r.postgres),
+              { kind: "refuse" },
+              timing.upAtMs - timing.downAtMs + 15_000,
+            ),
+          );
+        },
+        probe: async () => {
+          probed = Promise.all(
+            relayed.map(async (r, i) => {
+              const instance = r.stack.instances[0];
+              const user = loginUsers[i] as LabUser;
+              const loadUser = targets[i]?.users[0];
+              if (!instance || !loadUser) return;
+              const downBefore = fault?.isActive() === true;
+              const [login, authOnlyTries, me] = await Promise.all([
+                answerOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
+                authOnly(loadUser, instance.url),
+                answerOf(loadUser.clone().call(instance.url, "GET", "/me")),
+              ]);
+              probes.set(i, {
+                ...notProbed,
+                measuredWhileDown: downBefore && fault?.isActive() === true,
+                loginDuring: login.status,
+                loginDuringCode: login.code,
+                authOnlyTries,
+                meDuring: me.status,
+                meDuringCode: me.code,
+              });
+            }),
+          );
+          await probed;
+        },
+        // On a loaded machine the probe can run late: the outage lasts until it is done.
+        up: async (_live, elapsedMs) => {
+          await probed;
+          await fault?.end();
+          const backMs = elapsedMs();
+          await Promise.all(
+            relayed.map(async (r, i) => {
+              const instance = r.stack.instances[0];
+              const probe = probes.get(i);
+              if (!instance || !probe) return;
+              const after = await loginUntilOk(loginUsers[i] as LabUser, instance.url, 5_000);
+              probe.loginAfter = after;
+              probe.loginAfterMs = after === 200 ? round(elapsedMs() - backMs) : null;
+            }),
+          );
+          return backMs;
+        },
+      },
+      phases: (e) => ({ faultMs: e.down.startedMs, healMs: e.up.startedMs }),
+      observe: (i) => ({ probe: probes.get(i) ?? notProbed }),
+      extras: () => ({ recoveryBoundMs: 5000 }),
     };
   },
-  measure(o) {
-    const withCode = (status: number, code: string | null) => `${status} ${code ?? ""}`.trim();
-    return {
-      tables: [
-        {
-          caption: `${o.rate} GET /me per second per stack through the proxy; Postgres down ${formatDuration(o.down.startedMs)}–${formatDuration(o.up.startedMs)}; probes on instance 1 directly`,
-          columns: [
-            "variant",
-            "GET /me errors (via proxy)",
-            "login, down",
-            "GET /chat/partners (auth only), down",
-            "GET /me, down",
-            "login, after",
-            "after the heal",
-            "users logged out",
-          ],
-          rows: o.variants.map((v) => [
-            v.label,
-            describeErrors(v.summary.errors),
-            withCode(v.probe.loginDuring, v.probe.loginDuringCode),
-            v.probe.authOnlyTries.join(", "),
-            withCode(v.probe.meDuring, v.probe.meDuringCode),
-            v.probe.loginAfterMs === null ? v.probe.loginAfter : `200 after ${formatDuration(v.probe.loginAfterMs)}`,
-            recoveryAfterHeal(v.summary, "Postgres returned"),
-            v.relogin.users,
-          ]),
-        },
+  tables: (o) => [
+    {
+      caption: `${o.rate} GET /me per second per stack through the proxy; Postgres down ${formatDuration(o.down.startedMs)}–${formatDuration(o.up.startedMs)}; probes on instance 1 directly`,
+      columns: [
+        "variant",
+        "GET /me errors (via proxy)",
+        "login, down",
+        "GET /chat/partners (auth only), down",
+        "GET /me, down",
+        "login, after",
+        "after the heal",
+        "users logged out",
       ],
-      charts: timelineCharts(
-        o.variants.map((v) => ({ label: v.label, summary: v.summary })),
-        [marker(o.down), marker(o.up)],
-      ),
-      reading: [
-        ...o.variants.map(
-          (v) =>
-            `${v.label}: a login during the outage got ${withCode(v.probe.loginDuring, v.probe.loginDuringCode)}; credentials from before still authenticated ` +
-            `(GET /chat/partners ${v.probe.authOnlyTries.join(", ")}) while GET /me, which reads the user row, got ${withCode(v.probe.meDuring, v.probe.meDuringCode)}; ` +
-            `${v.relogin.users} users were logged out, and a login after it got ${v.probe.loginAfter}, with no restart.`,
-        ),
-        "Both designs keep who is logged in out of Postgres (a Redis session, a signed token), so an outage of the user database costs logins and reads of user rows, never sessions.",
-        ...o.variants
-          .filter((v) => Object.keys(v.summary.errors).some((kind) => kind.includes("no_healthy_backend")))
-          .map(
-            (v) =>
-              `${v.label}: the proxy ejected every instance (their /readyz checks Postgres), so it refused even requests that needed no database.`,
-          ),
-      ],
-      outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
-      faultCells: o.variants.map((v) =>
-        faultCell("postgres-down", v.stack, v, recoveryAfterHeal(v.summary, "Postgres returned")),
-      ),
-    };
-  },
-  invariants(o) {
-    return o.variants.flatMap((v) => [
+      rows: o.variants.map((v) => [
+        v.label,
+        describeErrors(v.summary.errors),
+        withCode(v.probe.loginDuring, v.probe.loginDuringCode),
+        v.probe.authOnlyTries.join(", "),
+        withCode(v.probe.meDuring, v.probe.meDuringCode),
+        v.probe.loginAfterMs === null ? v.probe.loginAfter : `200 after ${formatDuration(v.probe.loginAfterMs)}`,
+        recoveryAfterHeal(v.summary, "Postgres returned"),
+        v.relogin.users,
+      ]),
+    },
+  ],
+  reading: [dbDownReading.perStack, dbDownReading.design, dbDownReading.ejected],
+  invariants: (o) =>
+    o.variants.flatMap((v) => [
       {
         name: `db-down does not break existing sessions: ${v.label}`,
         holds:
@@ -275,6 +244,6 @@ export const dbDown = defineScenario<DbDownObservations>({
         holds: v.probe.loginAfter === 200 && (v.summary.lastErrorAfterHealMs ?? 0) <= o.recoveryBoundMs,
         detail: `login after ${v.probe.loginAfter}; ${recoveryAfterHeal(v.summary, "Postgres returned")}`,
       },
-    ]);
-  },
+    ]),
+  cell: (v) => ({ recovery: recoveryAfterHeal(v.summary, "Postgres returned") }),
 });

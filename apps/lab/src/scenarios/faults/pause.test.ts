@@ -26,6 +26,7 @@ function summary(change: Partial<FaultSummary> = {}): FaultSummary {
 function variant(label: string, change: Partial<PauseVariant> = {}): PauseVariant {
   return {
     label,
+    stack: label === "stateless" ? "stateless" : "stateful",
     users: 15,
     victim: `${label}-1`,
     usersOnVictim: 5,

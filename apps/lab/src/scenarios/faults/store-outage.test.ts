@@ -34,6 +34,7 @@ const login = (status: number, startedMs = 3300, doneMs = 4200): OutageLogin => 
 function variant(label: string, mode: OutageVariant["mode"], change: Partial<OutageVariant> = {}): OutageVariant {
   return {
     label,
+    stack: mode === "session" ? "stateful" : "stateless",
     mode,
     users: 15,
     summary: summary(),

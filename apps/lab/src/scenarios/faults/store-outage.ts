@@ -1,22 +1,24 @@
-import { randomBytes } from "node:crypto";
-import { authKindOf, defineScenario, type StackSpec } from "../../compare/scenario.js";
+import type { StackSpec } from "../../compare/scenario.js";
+import { authKindOf } from "../../compare/scenario.js";
 import { formatDuration, pct } from "../../format.js";
 import type { Op } from "../../load/index.js";
 import type { Stack } from "../../stack/stack.js";
-import { LabUser } from "../../stack/users.js";
-import { faultCell } from "./cells.js";
-import { type EventTiming, prepareTargets, type ReloginCounts, runFaultLoad } from "./load.js";
+import { answerOf, type LabUser, signUpUsers } from "../../stack/users.js";
 import {
-  countErrorKinds,
-  describeErrors,
-  eventAt,
-  type FaultSummary,
-  firstCleanSecondAfter,
-  lastMatchingAfter,
-  marker,
-  summarizeFault,
-  timelineCharts,
-} from "./summary.js";
+  defineFaultScenario,
+  type FaultObservations,
+  type FaultTiming,
+  type FaultVariant,
+  ownStacks,
+} from "./define.js";
+import { countErrorKinds, describeErrors, firstCleanSecondAfter, lastMatchingAfter, marker } from "./summary.js";
+
+interface OutageTiming extends FaultTiming {
+  stopAtMs: number;
+  startAtMs: number;
+  /** Users per stack signed up before the outage and logging in during it. */
+  loginsPerStack: number;
+}
 
 /** One login attempted by a user signed up before the outage; ms since the load started. */
 export interface OutageLogin {
@@ -28,12 +30,10 @@ export interface OutageLogin {
 
 export type OutageMode = "session" | "denylist" | "none";
 
-export interface OutageVariant {
-  label: string;
+/** What store-outage measures of a variant beyond the common summary (its heal: Redis answering PING again). */
+export interface OutageFigures {
   /** stateful sessions; stateless with the denylist (fails closed); stateless without revocation. */
   mode: OutageMode;
-  users: number;
-  summary: FaultSummary;
   /**
    * ms from Redis answering again to the last store error (any failure but 401, logged out,
    * and 504, an instance too slow for the proxy, e.g. while everyone logs in again); null when none.
@@ -43,37 +43,41 @@ export interface OutageVariant {
   errorsAfterBack: Record<string, number>;
   /** GET /me answered 401 while Redis was down (answer time between its exit and its restart): a store error passed off as a logout. */
   unauthorizedWhileDown: number;
-  /** Users answered 401 and logged in again: a Redis restart without persistence forgets every session. */
-  relogin: ReloginCounts;
   logins: OutageLogin[];
 }
 
-export interface OutageObservations {
-  rate: number;
-  durationMs: number;
-  stop: EventTiming;
-  /** ms since the load started when redis-server had exited (the stop resolved). */
-  downAtMs: number;
-  /** `startedMs`: redis-server started; `doneMs`: it answers PING. */
-  start: EventTiming;
-  /** Recovery bound after Redis answers again: node-redis reconnects with a backoff of at most 1 s. */
-  recoveryBoundMs: number;
-  variants: OutageVariant[];
-}
+export type OutageVariant = FaultVariant & OutageFigures;
+export type OutageObservations = FaultObservations<
+  "stop" | "start",
+  OutageFigures,
+  {
+    /** ms since the load started when redis-server had exited (the stop resolved). */
+    downAtMs: number;
+    /** Recovery bound after Redis answers again: node-redis reconnects with a backoff of at most 1 s. */
+    recoveryBoundMs: number;
+  }
+>;
 
-const variants: Array<{ label: string; mode: OutageMode; spec: Omit<StackSpec, "redisUrl"> }> = [
-  { label: "stateful", mode: "session", spec: { app: "stateful", label: "stateful", fresh: true } },
+const variants = [
+  { label: "stateful", stack: "stateful", mode: "session", spec: { app: "stateful", label: "stateful" } },
   {
     label: "stateless, denylist",
+    stack: "stateless",
     mode: "denylist",
-    spec: { app: "stateless", label: "stateless", env: { REVOCATION: "denylist" }, fresh: true },
+    spec: { app: "stateless", label: "stateless", env: { REVOCATION: "denylist" } },
   },
   {
     label: "stateless, no revocation",
+    stack: "stateless",
     mode: "none",
-    spec: { app: "stateless", label: "sl-none", env: { REVOCATION: "none" }, fresh: true },
+    spec: { app: "stateless", label: "sl-none", env: { REVOCATION: "none" } },
   },
-];
+] as const satisfies ReadonlyArray<{
+  label: string;
+  stack: "stateful" | "stateless";
+  mode: OutageMode;
+  spec: StackSpec;
+}>;
 
 const isStoreError = (op: Op) => op.outcome !== "ok" && op.status !== 401 && op.status !== 504;
 const duringErrors = (v: OutageVariant) => v.summary.during.counts.fail + v.summary.during.counts.unknown;
@@ -105,9 +109,9 @@ function attemptLogins(stacks: Stack[], users: LabUser[][], gapMs: number, elaps
         (users[k] ?? []).map(async (user, j): Promise<OutageLogin> => {
           await new Promise((resolve) => setTimeout(resolve, (j * stacks.length + k) * gapMs));
           const startedMs = elapsedMs();
-          const reply = await user
-            .call(stack.url, "POST", "/auth/login", { username: user.username, password: user.password })
-            .catch(() => ({ status: 0, code: "no_answer" }));
+          const reply = await answerOf(
+            user.call(stack.url, "POST", "/auth/login", { username: user.username, password: user.password }),
+          );
           return { status: reply.status, code: reply.code, startedMs, doneMs: elapsedMs() };
         }),
       ),
@@ -115,115 +119,17 @@ function attemptLogins(stacks: Stack[], users: LabUser[][], gapMs: number, elaps
   );
 }
 
-/**
- * Scenario: stop Redis under load, start it again. What depends on Redis per
- * request (sessions, the denylist) must fail fast and closed, and heal by itself;
- * truly stateless verification keeps serving. A login must never answer 2xx for
- * a session the store could not keep.
- */
-export const storeOutage = defineScenario<OutageObservations>({
-  id: "store-outage",
-  title: "Store outage: Redis stopped under load",
-  question: "What does each design do while its Redis is down, and how fast does it come back?",
-  estimateSeconds: (quick) => (quick ? 35 : 55),
-  async run(ctx) {
-    const rate = ctx.quick ? 60 : 100;
-    const stopAtMs = ctx.quick ? 3_000 : 5_000;
-    const startAtMs = stopAtMs + (ctx.quick ? 3_000 : 5_000);
-    const durationMs = startAtMs + (ctx.quick ? 6_000 : 10_000);
-    const usersPerStack = ctx.quick ? 15 : 30;
-    const loginsPerStack = ctx.quick ? 2 : 3;
-    const setupStarted = Date.now();
-    const redis = await ctx.privateRedis();
-    const loadTargets = await prepareTargets(
-      ctx,
-      variants.map((v) => ({ label: v.label, spec: { ...v.spec, redisUrl: redis.url } })),
-      usersPerStack,
-    );
-    const stacks = loadTargets.map((target) => target.stack);
-    // Signed up now, logged in only while Redis is down.
-    const loginUsers = await Promise.all(
-      stacks.map(async (stack) => {
-        const tag = `${stack.label.replace(/[^\w]/g, "").slice(0, 12)}_${randomBytes(3).toString("hex")}`;
-        const fresh = Array.from(
-          { length: loginsPerStack },
-          (_, i) => new LabUser(authKindOf(stack.app), `${tag}_out${i}`, "lab-password-1"),
-        );
-        for (const user of fresh) {
-          const signup = await user.signup(stack.url);
-          if (signup.status !== 201) throw new Error(`signup of ${user.username} failed: ${signup.status}`);
-        }
-        return fresh;
-      }),
-    );
-    ctx.log(
-      `store-outage: ${stacks.length} fresh stacks and their users ready in ${formatDuration(Date.now() - setupStarted)}`,
-    );
-    let loginsDone: Promise<OutageLogin[][]> = Promise.resolve([]);
-    let downAtMs: number | null = null;
-    ctx.log(
-      `store-outage: ${rate} GET /me/s per stack, Redis down ${formatDuration(stopAtMs)}–${formatDuration(startAtMs)}`,
-    );
-    const run = await runFaultLoad({
-      rate,
-      durationMs,
-      timeoutMs: 5000,
-      targets: loadTargets,
-      progress: ctx.progress,
-      events: [
-        {
-          atMs: stopAtMs,
-          label: "Redis stopped",
-          run: async (_targets, elapsedMs) => {
-            await redis.stop();
-            downAtMs = elapsedMs();
-            // Spread over the first half of the outage, so each attempt can end before Redis returns.
-            const gapMs = Math.floor((startAtMs - stopAtMs) / 2 / (loginsPerStack * stacks.length));
-            loginsDone = attemptLogins(stacks, loginUsers, gapMs, elapsedMs);
-          },
-        },
-        { atMs: startAtMs, label: "Redis started", run: () => redis.start() },
-      ],
-    });
-    const logins = await loginsDone;
-    const stop = eventAt(run, "Redis stopped", stopAtMs);
-    const start = eventAt(run, "Redis started", startAtMs);
-    return {
-      rate,
-      durationMs,
-      stop,
-      downAtMs: downAtMs ?? stop.doneMs,
-      start,
-      recoveryBoundMs: 5000,
-      variants: variants.map((v, i) => {
-        const ops = run.targets[i]?.ops ?? [];
-        return {
-          label: v.label,
-          mode: v.mode,
-          users: loadTargets[i]?.users.length ?? 0,
-          summary: summarizeFault(ops, { faultMs: stop.startedMs, healMs: start.doneMs }),
-          storeErrorsAfterBackMs: lastMatchingAfter(ops, start.doneMs, isStoreError),
-          errorsAfterBack: countErrorKinds(ops.filter((op) => op.t >= start.doneMs)),
-          unauthorizedWhileDown: ops.filter((op) => {
-            const answeredMs = op.t + op.latencyMs;
-            return op.status === 401 && answeredMs >= (downAtMs ?? stop.doneMs) && answeredMs < start.startedMs;
-          }).length,
-          relogin: run.targets[i]?.relogin ?? { users: 0, unauthorized: 0, firstAtMs: null, succeeded: 0, failed: 0 },
-          logins: logins[i] ?? [],
-        };
-      }),
-    };
-  },
-  measure(o) {
-    const outage = o.start.doneMs - o.stop.startedMs;
-    const reading: string[] = [];
-    const parts = o.variants.map(
-      (v) =>
-        `${v.label} ${pct(duringErrors(v), duringTotal(v))} errors (p99 ${formatDuration(v.summary.during.latency.p99)})`,
-    );
-    reading.push(
-      `While Redis was down (${formatDuration(outage)} from stop to PING), GET /me answered with ${parts.join(", ")}.`,
-    );
+const outageParts = (o: OutageObservations) =>
+  o.variants.map(
+    (v) =>
+      `${v.label} ${pct(duringErrors(v), duringTotal(v))} errors (p99 ${formatDuration(v.summary.during.latency.p99)})`,
+  );
+
+/** Sentences of the reading, each a function of the observations. */
+export const storeOutageReading = {
+  whileDown: (o: OutageObservations) =>
+    `While Redis was down (${formatDuration(o.start.doneMs - o.stop.startedMs)} from stop to PING), GET /me answered with ${outageParts(o).join(", ")}.`,
+  recovery(o: OutageObservations) {
     const recovered = o.variants.map(
       (v) =>
         (v.storeErrorsAfterBackMs === null
@@ -233,29 +139,27 @@ export const storeOutage = defineScenario<OutageObservations>({
           ? ` (all errors from then on: ${describeErrors(v.errorsAfterBack)})`
           : ""),
     );
-    reading.push(`${recovered.join("; ")}.`);
+    return `${recovered.join("; ")}.`;
+  },
+  falseLogouts(o: OutageObservations) {
     const falseLogouts = o.variants.filter((v) => v.unauthorizedWhileDown > 0);
-    if (falseLogouts.length > 0) {
-      reading.push(
-        `${falseLogouts.map((v) => `${v.label} answered ${v.unauthorizedWhileDown} requests 401`).join(", ")} while Redis was down: ` +
-          `a store failure passed off as a logout.`,
-      );
-    }
+    if (falseLogouts.length === 0) return null;
+    return (
+      `${falseLogouts.map((v) => `${v.label} answered ${v.unauthorizedWhileDown} requests 401`).join(", ")} while Redis was down: ` +
+      `a store failure passed off as a logout.`
+    );
+  },
+  forgotten(o: OutageObservations) {
     const forgotten = o.variants.filter((v) => v.relogin.users > 0);
-    if (forgotten.length > 0) {
-      reading.push(
-        `Redis runs without persistence, so its restart forgot every key: ` +
-          `${forgotten.map((v) => `${v.label} sent ${v.relogin.users} of ${v.users} users back to the login page (401)`).join(", ")}` +
-          `${
-            o.variants.some((v) => v.relogin.users === 0)
-              ? `, while ${o.variants
-                  .filter((v) => v.relogin.users === 0)
-                  .map((v) => v.label)
-                  .join(" and ")} logged nobody out`
-              : ""
-          }.`,
-      );
-    }
+    if (forgotten.length === 0) return null;
+    const kept = o.variants.filter((v) => v.relogin.users === 0);
+    return (
+      `Redis runs without persistence, so its restart forgot every key: ` +
+      `${forgotten.map((v) => `${v.label} sent ${v.relogin.users} of ${v.users} users back to the login page (401)`).join(", ")}` +
+      `${kept.length > 0 ? `, while ${kept.map((v) => v.label).join(" and ")} logged nobody out` : ""}.`
+    );
+  },
+  logins(o: OutageObservations) {
     const loginParts = o.variants.map((v) => {
       const inside = loginsInOutage(o, v);
       const ok = inside.filter((login) => is2xx(login.status)).length;
@@ -264,91 +168,173 @@ export const storeOutage = defineScenario<OutageObservations>({
     const storeRefused = o.variants.filter(
       (v) => v.mode !== "session" && loginsInOutage(o, v).some((login) => login.code === "store_unavailable"),
     );
-    reading.push(
+    return (
       `Logins tried during the outage: ${loginParts.join("; ")}.` +
-        (storeRefused.length > 0
-          ? ` ${storeRefused.map((v) => v.label).join(" and ")} refused logins too (503 store_unavailable): the failed-login throttle lives in Redis.`
-          : ""),
+      (storeRefused.length > 0
+        ? ` ${storeRefused.map((v) => v.label).join(" and ")} refused logins too (503 store_unavailable): the failed-login throttle lives in Redis.`
+        : "")
     );
-    return {
-      tables: [
-        {
-          caption:
-            `Redis stopped at ${formatDuration(o.stop.startedMs)}, answering again at ${formatDuration(o.start.doneMs)}; ` +
-            `${o.rate} GET /me per second per stack for ${formatDuration(o.durationMs)}`,
-          columns: [
-            "variant",
-            "requests during outage",
-            "error rate during outage",
-            "503s",
-            "p99 during outage",
-            "max during outage",
-            "last store error (after Redis back)",
-            "first error-free second (after Redis back)",
-            "401 while down",
-            "users logged out by the restart",
-            "logins during outage (2xx / tried)",
-          ],
-          rows: o.variants.map((v) => {
-            const inside = loginsInOutage(o, v);
-            return [
-              v.label,
-              duringTotal(v),
-              pct(duringErrors(v), duringTotal(v)),
-              count503(v),
-              formatDuration(v.summary.during.latency.p99),
-              formatDuration(v.summary.during.latency.max),
-              v.storeErrorsAfterBackMs === null ? "none" : formatDuration(v.storeErrorsAfterBackMs),
-              cleanSecond(o, v),
-              v.unauthorizedWhileDown,
-              `${v.relogin.users} of ${v.users}`,
-              `${inside.filter((login) => is2xx(login.status)).length} / ${inside.length}`,
-            ];
-          }),
-        },
-        {
-          caption: "Every request that was not ok, and every login tried during the outage (status code)",
-          columns: [
-            "variant",
-            "errors",
-            "logins tried after the stop (status, from–to)",
-            "re-logins ok",
-            "re-logins failed",
-          ],
-          rows: o.variants.map((v) => [
-            v.label,
-            describeErrors(v.summary.errors),
-            v.logins
-              .map(
-                (l) =>
-                  `${l.status}${l.code ? ` ${l.code}` : ""} (${formatDuration(l.startedMs)}–${formatDuration(l.doneMs)})`,
-              )
-              .join(", "),
-            v.relogin.succeeded,
-            v.relogin.failed,
-          ]),
-        },
-      ],
-      charts: timelineCharts(
-        o.variants.map((v) => ({ label: v.label, summary: v.summary })),
-        [marker(o.stop), marker({ ...o.start, startedMs: o.start.doneMs, label: "Redis back" })],
-      ),
-      reading,
-      outcomes: Object.fromEntries(o.variants.map((v) => [v.label, v.summary.counts])),
-      faultCells: o.variants
-        .filter((v) => v.mode !== "none")
-        .map((v) =>
-          faultCell(
-            "redis-down",
-            v.mode === "session" ? "stateful" : "stateless",
-            v,
-            v.storeErrorsAfterBackMs === null
-              ? "no store error once Redis answered again"
-              : `store errors until ${formatDuration(v.storeErrorsAfterBackMs)} after Redis answered again`,
-          ),
+  },
+};
+
+/**
+ * Scenario: stop Redis under load, start it again. What depends on Redis per
+ * request (sessions, the denylist) must fail fast and closed, and heal by itself;
+ * truly stateless verification keeps serving. A login must never answer 2xx for
+ * a session the store could not keep.
+ */
+export const storeOutage = defineFaultScenario({
+  id: "store-outage",
+  title: "Store outage: Redis stopped under load",
+  question: "What does each design do while its Redis is down, and how fast does it come back?",
+  fault: "redis-down",
+  timing: {
+    quick: {
+      rate: 60,
+      durationMs: 12_000,
+      stopAtMs: 3_000,
+      startAtMs: 6_000,
+      usersPerStack: 15,
+      loginsPerStack: 2,
+      estimateSeconds: 35,
+    },
+    full: {
+      rate: 100,
+      durationMs: 20_000,
+      stopAtMs: 5_000,
+      startAtMs: 10_000,
+      usersPerStack: 30,
+      loginsPerStack: 3,
+      estimateSeconds: 55,
+    },
+  } satisfies Record<"quick" | "full", OutageTiming>,
+  variants,
+  // Fresh stacks on a Redis of the scenario's own, which it stops; and users signed up now, logged in only while it is down.
+  async prepare(ctx, timing, list) {
+    const redis = await ctx.privateRedis();
+    const prepared = await ownStacks<(typeof variants)[number]>({
+      spec: (v) => ({ ...v.spec, redisUrl: redis.url, fresh: true }),
+    })(ctx, timing, list);
+    const loginsPerStack = (timing as OutageTiming).loginsPerStack;
+    const loginUsers = await Promise.all(
+      prepared.targets.map(({ stack }) =>
+        signUpUsers(
+          stack.url,
+          authKindOf(stack.app),
+          loginsPerStack,
+          `${stack.label.replace(/[^\w]/g, "").slice(0, 12)}_out`,
         ),
+      ),
+    );
+    return { ...prepared, state: { redis, loginUsers } };
+  },
+  events: [
+    { key: "stop", label: "Redis stopped", at: (t: OutageTiming) => t.stopAtMs },
+    { key: "start", label: "Redis started", at: (t: OutageTiming) => t.startAtMs },
+  ],
+  describe: (t) => `Redis down ${formatDuration(t.stopAtMs)}–${formatDuration(t.startAtMs)}`,
+  start({ timing, targets, state: { redis, loginUsers } }) {
+    const stacks = targets.map((target) => target.stack);
+    let loginsDone: Promise<OutageLogin[][]> = Promise.resolve([]);
+    let logins: OutageLogin[][] = [];
+    let downAtMs: number | null = null;
+    return {
+      actions: {
+        stop: async (_live, elapsedMs) => {
+          await redis.stop();
+          downAtMs = elapsedMs();
+          // Spread over the first half of the outage, so each attempt can end before Redis returns.
+          const gapMs = Math.floor((timing.startAtMs - timing.stopAtMs) / 2 / (timing.loginsPerStack * stacks.length));
+          loginsDone = attemptLogins(stacks, loginUsers, gapMs, elapsedMs);
+        },
+        start: () => redis.start(),
+      },
+      async afterLoad() {
+        logins = await loginsDone;
+      },
+      phases: (e) => ({ faultMs: e.stop.startedMs, healMs: e.start.doneMs }),
+      observe(i, ops, e): OutageFigures {
+        const down = downAtMs ?? e.stop.doneMs;
+        return {
+          mode: variants[i]?.mode ?? "none",
+          storeErrorsAfterBackMs: lastMatchingAfter(ops, e.start.doneMs, isStoreError),
+          errorsAfterBack: countErrorKinds(ops.filter((op) => op.t >= e.start.doneMs)),
+          unauthorizedWhileDown: ops.filter((op: Op) => {
+            const answeredMs = op.t + op.latencyMs;
+            return op.status === 401 && answeredMs >= down && answeredMs < e.start.startedMs;
+          }).length,
+          logins: logins[i] ?? [],
+        };
+      },
+      extras: (e) => ({ downAtMs: downAtMs ?? e.stop.doneMs, recoveryBoundMs: 5000 }),
     };
   },
+  tables: (o) => [
+    {
+      caption:
+        `Redis stopped at ${formatDuration(o.stop.startedMs)}, answering again at ${formatDuration(o.start.doneMs)}; ` +
+        `${o.rate} GET /me per second per stack for ${formatDuration(o.durationMs)}`,
+      columns: [
+        "variant",
+        "requests during outage",
+        "error rate during outage",
+        "503s",
+        "p99 during outage",
+        "max during outage",
+        "last store error (after Redis back)",
+        "first error-free second (after Redis back)",
+        "401 while down",
+        "users logged out by the restart",
+        "logins during outage (2xx / tried)",
+      ],
+      rows: o.variants.map((v) => {
+        const inside = loginsInOutage(o, v);
+        return [
+          v.label,
+          duringTotal(v),
+          pct(duringErrors(v), duringTotal(v)),
+          count503(v),
+          formatDuration(v.summary.during.latency.p99),
+          formatDuration(v.summary.during.latency.max),
+          v.storeErrorsAfterBackMs === null ? "none" : formatDuration(v.storeErrorsAfterBackMs),
+          cleanSecond(o, v),
+          v.unauthorizedWhileDown,
+          `${v.relogin.users} of ${v.users}`,
+          `${inside.filter((login) => is2xx(login.status)).length} / ${inside.length}`,
+        ];
+      }),
+    },
+    {
+      caption: "Every request that was not ok, and every login tried during the outage (status code)",
+      columns: [
+        "variant",
+        "errors",
+        "logins tried after the stop (status, from–to)",
+        "re-logins ok",
+        "re-logins failed",
+      ],
+      rows: o.variants.map((v) => [
+        v.label,
+        describeErrors(v.summary.errors),
+        v.logins
+          .map(
+            (l) =>
+              `${l.status}${l.code ? ` ${l.code}` : ""} (${formatDuration(l.startedMs)}–${formatDuration(l.doneMs)})`,
+          )
+          .join(", "),
+        v.relogin.succeeded,
+        v.relogin.failed,
+      ]),
+    },
+  ],
+  markers: (o) => [marker(o.stop), marker({ ...o.start, startedMs: o.start.doneMs, label: "Redis back" })],
+  reading: [
+    storeOutageReading.whileDown,
+    storeOutageReading.recovery,
+    storeOutageReading.falseLogouts,
+    storeOutageReading.forgotten,
+    storeOutageReading.logins,
+  ],
   invariants(o) {
     const byMode = (mode: OutageMode) => o.variants.filter((v) => v.mode === mode);
     return [
@@ -394,4 +380,14 @@ export const storeOutage = defineScenario<OutageObservations>({
       }),
     ];
   },
+  // Without revocation there is nothing in Redis to lose: this scenario's extra, not the matrix's stateless.
+  cell: (v) =>
+    v.mode === "none"
+      ? null
+      : {
+          recovery:
+            v.storeErrorsAfterBackMs === null
+              ? "no store error once Redis answered again"
+              : `store errors until ${formatDuration(v.storeErrorsAfterBackMs)} after Redis answered again`,
+        },
 });

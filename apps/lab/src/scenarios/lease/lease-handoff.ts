@@ -129,14 +129,16 @@ async function acceptedWrites(databaseUrl: string, resource: string): Promise<Va
   }
 }
 
-export const leaseHandoff = defineScenario<LeaseHandoffObservations>({
+export const leaseHandoff = defineScenario({
   id: "lease-handoff",
   title: "Lease handoff: one writer at a time, with and without fencing",
   question:
     "When the lease holder is paused mid-write past its ttl, how fast does another take over, and does the resumed holder's stale write land?",
-  estimateSeconds: (quick) => (quick ? 15 : 40),
-  async run(ctx) {
-    const rounds = ctx.quick ? 3 : 8;
+  timing: {
+    quick: { estimateSeconds: 15, rounds: 3 },
+    full: { estimateSeconds: 40, rounds: 8 },
+  },
+  async run(ctx, { rounds }): Promise<LeaseHandoffObservations> {
     const run = randomBytes(3).toString("hex");
     // Both variants at once (own lease, own resource): the workers idle between writes.
     const variants = await Promise.all(

@@ -58,16 +58,18 @@ const spec = (preset: PresetName, n: number) => {
  * reads and writes are tried under each preset. Then the partition heals and every
  * acknowledged write is read back.
  */
-export const majorityLoss = defineScenario<MajorityLossObservations>({
+export const majorityLoss = defineScenario({
   id: "majority-loss",
   title: "Quorum majority loss: availability as replicas are cut off",
   question:
     "As replicas are lost one by one, when does each quorum preset stop reading and writing — and is any acknowledged write lost?",
-  estimateSeconds: (quick) => (quick ? 8 : 10),
-  async run(ctx) {
+  timing: {
+    quick: { estimateSeconds: 8, opsPerStep: 6 },
+    full: { estimateSeconds: 10, opsPerStep: 20 },
+  },
+  async run(ctx, { opsPerStep }): Promise<MajorityLossObservations> {
     const n = 5;
     const timeoutMs = 500;
-    const opsPerStep = ctx.quick ? 6 : 20;
     const cluster = await startQuorumCluster(n, ["client"]);
     const side = cluster.sides.client;
     if (!side) throw new Error("no client side");
@@ -143,7 +145,7 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
       await cluster.close();
     }
   },
-  measure({ n, steps, afterHeal, opsPerStep, timeoutMs }) {
+  measure({ n, steps, afterHeal, opsPerStep, timeoutMs }: MajorityLossObservations) {
     const tried = lossPresets.filter((preset) => steps.some((s) => s.preset === preset));
     const stopsAt = (preset: PresetName, kind: "reads" | "writes") =>
       steps.find((s) => s.preset === preset && (kind === "reads" ? s.readsOk : s.writesOk) === 0)?.lost ?? null;
@@ -215,7 +217,7 @@ export const majorityLoss = defineScenario<MajorityLossObservations>({
       ),
     };
   },
-  invariants({ n, steps, afterHeal, opsPerStep, timeoutMs }) {
+  invariants({ n, steps, afterHeal, opsPerStep, timeoutMs }: MajorityLossObservations) {
     const mismatches = steps.filter((s) => {
       const expected = expectedAvailability(s.preset, n, n - s.lost);
       const reads = expected.reads ? s.readsFailed === 0 : s.readsOk === 0;

@@ -78,13 +78,15 @@ async function closedLoop(
  * quorums as N grows from 1 to 7 — the seed's "more replicas, less throughput". Straight
  * to each server (no relay), so the figure is the replication's own cost on this machine.
  */
-export const redundancyThroughput = defineScenario<RedundancyObservations>({
+export const redundancyThroughput = defineScenario({
   id: "redundancy-throughput",
   title: "Quorum redundancy vs throughput: N = 1 … 7 at majority quorums",
   question: "How much write and read throughput does each extra replica cost, at majority quorums?",
-  estimateSeconds: (quick) => (quick ? 12 : 40),
-  async run(ctx) {
-    const ms = ctx.quick ? 600 : 2500;
+  timing: {
+    quick: { estimateSeconds: 12, ms: 600 },
+    full: { estimateSeconds: 40, ms: 2500 },
+  },
+  async run(ctx, { ms }): Promise<RedundancyObservations> {
     const concurrency = 16;
     const cluster = await startQuorumCluster(7, []);
     const points: RedundancyPoint[] = [];
@@ -119,7 +121,7 @@ export const redundancyThroughput = defineScenario<RedundancyObservations>({
     }
     return { cpus: os.cpus().length, concurrency, points };
   },
-  measure({ points, cpus, concurrency }) {
+  measure({ points, cpus, concurrency }: RedundancyObservations) {
     const one = points[0];
     const ratio = (value: number, base: number | undefined) => (base ? round(value / base, 2) : 0);
     const last = points.at(-1);
@@ -187,7 +189,7 @@ export const redundancyThroughput = defineScenario<RedundancyObservations>({
       ),
     };
   },
-  invariants({ points }) {
+  invariants({ points }: RedundancyObservations) {
     const errors = points.reduce((sum, p) => sum + p.writes.errors + p.reads.errors, 0);
     return [
       {

@@ -7,7 +7,6 @@ import { staleness } from "./staleness.js";
 
 /** What the quorum scenarios use of a context: they start their own Redis servers and relays, no stacks. */
 const context: ScenarioContext = {
-  quick: true,
   shared: {} as ScenarioContext["shared"],
   log: () => {},
   progress: () => ({ update: () => {}, done: () => {} }),
@@ -22,7 +21,7 @@ const context: ScenarioContext = {
 
 async function quickRun(scenario: Scenario) {
   const started = Date.now();
-  const observations = await scenario.run(context);
+  const observations = await scenario.run(context, scenario.timing.quick);
   return { observations, seconds: (Date.now() - started) / 1000, invariants: scenario.invariants(observations) };
 }
 

@@ -47,15 +47,17 @@ const reaches = (side: SideName, replica: number) => (side === "left" ? replica 
  * clients on both sides writing and reading one key (each side's relays to the other
  * side's replicas black-hole everything). Then the partition heals and both sides read.
  */
-export const splitBrain = defineScenario<SplitBrainObservations>({
+export const splitBrain = defineScenario({
   id: "split-brain",
   title: "Quorum split brain: a 3 | 2 partition",
   question:
     "When the replicas split into halves, which side can still write — and is any acknowledged write lost after healing?",
-  estimateSeconds: (quick) => (quick ? 12 : 25),
-  async run(ctx) {
+  timing: {
+    quick: { estimateSeconds: 12, partitionMs: 1500 },
+    full: { estimateSeconds: 25, partitionMs: 5000 },
+  },
+  async run(ctx, { partitionMs }): Promise<SplitBrainObservations> {
     const n = 5;
-    const partitionMs = ctx.quick ? 1500 : 5000;
     const cluster = await startQuorumCluster(n, sideNames);
     const runs: SplitRun[] = [];
     const bar = ctx.progress("split-brain", splitConfigs.length);
@@ -121,7 +123,7 @@ export const splitBrain = defineScenario<SplitBrainObservations>({
     }
     return { n, partitionMs, runs };
   },
-  measure({ runs, partitionMs }) {
+  measure({ runs, partitionMs }: SplitBrainObservations) {
     const lost = (run: SplitRun) => run.stats.staleReads + (run.stats.otherAnomalies["reordered-write"] ?? 0);
     return {
       tables: [
@@ -184,7 +186,7 @@ export const splitBrain = defineScenario<SplitBrainObservations>({
       ),
     };
   },
-  invariants({ runs }) {
+  invariants({ runs }: SplitBrainObservations) {
     const strong = runs.filter((run) => !resolveQuorum(run.spec).mayReadStale);
     const majority = runs.filter((run) => !resolveQuorum(run.spec).splitBrainWrites);
     return [

@@ -43,13 +43,15 @@ const overlaps = (run: Pick<StalenessRun, "n" | "r" | "w">) => !resolveQuorum(ru
  * operation is recorded as a history and judged by the checker, so a stale read is
  * counted, never assumed.
  */
-export const staleness = defineScenario<StalenessObservations>({
+export const staleness = defineScenario({
   id: "staleness",
   title: "Quorum staleness: stale reads per (N, R, W)",
   question: "With one replica lagging or partitioned, how often does a read miss the latest acknowledged write?",
-  estimateSeconds: (quick) => (quick ? 14 : 40),
-  async run(ctx) {
-    const msPerRun = ctx.quick ? 600 : 3000;
+  timing: {
+    quick: { estimateSeconds: 14, msPerRun: 600 },
+    full: { estimateSeconds: 40, msPerRun: 3000 },
+  },
+  async run(ctx, { msPerRun }): Promise<StalenessObservations> {
     const jitter = { ms: 1, jitterMs: 6 };
     const lag = { ms: 40, jitterMs: 20 };
     // Writers and readers reach the replicas by paths of their own, so replica 1 can lag
@@ -85,7 +87,7 @@ export const staleness = defineScenario<StalenessObservations>({
     }
     return { msPerRun, writers: 3, readers: 3, jitter, lag, runs };
   },
-  measure({ runs, msPerRun, lag, jitter }) {
+  measure({ runs, msPerRun, lag, jitter }: StalenessObservations) {
     const rows = runs.map((run) => [
       label(run),
       run.phase,
@@ -154,7 +156,7 @@ export const staleness = defineScenario<StalenessObservations>({
       ),
     };
   },
-  invariants({ runs }) {
+  invariants({ runs }: StalenessObservations) {
     const strong = runs.filter(overlaps);
     return [
       {

@@ -150,14 +150,16 @@ async function probe(
  * connections to its backends, so strangers' requests ride the connection a
  * user logged in on and are served as that user.
  */
-export const connectionBinding = defineScenario<ConnectionBindingObservations>({
+export const connectionBinding = defineScenario({
   id: "connection-binding",
   title: "Connection binding: a pooling proxy serves strangers as the logged-in user",
   question:
     "When the TCP connection itself authenticates (AUTH_BINDING=connection), how many cookieless requests from other clients are answered as user A?",
-  estimateSeconds: (quick) => (quick ? 15 : 25),
-  async run(ctx) {
-    const requests = ctx.quick ? 50 : 200;
+  timing: {
+    quick: { estimateSeconds: 15, requests: 50 },
+    full: { estimateSeconds: 25, requests: 200 },
+  },
+  async run(ctx, { requests }): Promise<ConnectionBindingObservations> {
     const [connection, cookie] = await Promise.all([ctx.stack(CONNECTION), ctx.stack(COOKIE)]);
     const plan: Array<{ key: VariantKey; label: string; stack: Stack; direct: boolean }> = [
       { key: "connection-proxy", label: "AUTH_BINDING=connection, via the proxy", stack: connection, direct: false },
@@ -179,7 +181,7 @@ export const connectionBinding = defineScenario<ConnectionBindingObservations>({
     return { requestsPerVariant: requests, variants };
   },
 
-  measure({ requestsPerVariant, variants }) {
+  measure({ requestsPerVariant, variants }: ConnectionBindingObservations) {
     const byKey = (key: VariantKey) => variants.find((v) => v.key === key);
     const reading: string[] = [];
     const leaky = byKey("connection-proxy");
@@ -270,7 +272,7 @@ export const connectionBinding = defineScenario<ConnectionBindingObservations>({
     };
   },
 
-  invariants({ variants }) {
+  invariants({ variants }: ConnectionBindingObservations) {
     const byKey = (key: VariantKey) => variants.find((v) => v.key === key);
     const leaky = byKey("connection-proxy");
     const cookie = byKey("cookie-proxy");

@@ -60,10 +60,14 @@ function claimsOf(token: string | null): { jti: string; fid: string } | null {
   }
 }
 
-async function measureDenylist(ctx: ScenarioContext, redis: LabRedisClient): Promise<DenylistObservation> {
+async function measureDenylist(
+  ctx: ScenarioContext,
+  redis: LabRedisClient,
+  logouts: number,
+): Promise<DenylistObservation> {
   const stack = await ctx.stack(STATELESS);
   const prefix = ctx.prefixOf(stack);
-  const users = await ctx.users(stack, ctx.quick ? 10 : 30);
+  const users = await ctx.users(stack, logouts);
   const jtiKeys = new Set<string>();
   const fidKeys = new Set<string>();
   let failures = 0;
@@ -100,14 +104,15 @@ async function measureDenylist(ctx: ScenarioContext, redis: LabRedisClient): Pro
  * session key) cleans up by itself; hard state keeps every session nobody
  * logged out of. Also what one session and one denylist entry cost in Redis.
  */
-export const expiry = defineScenario<ExpiryObservations>({
+export const expiry = defineScenario({
   id: "expiry",
   title: "Expiry: soft state vs hard state, and what a session costs in Redis",
   question: "How many sessions of abandoned logins are still in Redis after the TTL, and how many bytes is each?",
-  estimateSeconds: (quick) => (quick ? 15 : 40),
-  async run(ctx) {
-    const abandoned = ctx.quick ? 20 : 100;
-    const ttlSeconds = ctx.quick ? 2 : 8;
+  timing: {
+    quick: { estimateSeconds: 15, abandoned: 20, ttlSeconds: 2, logouts: 10 },
+    full: { estimateSeconds: 40, abandoned: 100, ttlSeconds: 8, logouts: 30 },
+  },
+  async run(ctx, { abandoned, ttlSeconds, logouts }): Promise<ExpiryObservations> {
     // One instance each: expiry is Redis's business, routing plays no part.
     const softSpec: StackSpec = {
       app: "stateful",
@@ -152,7 +157,7 @@ export const expiry = defineScenario<ExpiryObservations>({
         bar.done();
 
         // The denylist is measured while the soft sessions' TTL runs down.
-        const denylist = await measureDenylist(ctx, redis);
+        const denylist = await measureDenylist(ctx, redis, logouts);
         const wakeAt = softLogins.lastLoginAt + ttlSeconds * 1000 + SLACK_MS;
         await ctx.sleep(Math.max(0, wakeAt - performance.now()));
         const softLater = classify(softPrefix, await liveKeys(redis, `${softPrefix}*`)).counts;

@@ -111,15 +111,16 @@ function outcomes(v: Variant): OutcomeCounts {
  * at once. Strict reuse detection takes the loser for a thief and logs the
  * device out; a grace window lets racers through — and thieves inside it.
  */
-export const refreshRace = defineScenario<RefreshRaceObservations>({
+export const refreshRace = defineScenario({
   id: "refresh-race",
   title: "Refresh race: tabs that refresh at once, with and without a grace window",
   question:
     "When T tabs of one user refresh the same token at once on different instances, how many users end up logged out?",
-  estimateSeconds: (quick) => (quick ? 15 : 30),
-  async run(ctx) {
-    const userCount = ctx.quick ? 10 : 30;
-    const tabs = ctx.quick ? 3 : 4;
+  timing: {
+    quick: { estimateSeconds: 15, userCount: 10, tabs: 3 },
+    full: { estimateSeconds: 30, userCount: 30, tabs: 4 },
+  },
+  async run(ctx, { userCount, tabs }): Promise<RefreshRaceObservations> {
     const stacks = await Promise.all(plans.map((plan) => ctx.stack(plan.spec)));
     // Both stacks share the user store: sign up once, log in on each stack (a family per stack).
     const run = randomBytes(3).toString("hex");
@@ -147,7 +148,7 @@ export const refreshRace = defineScenario<RefreshRaceObservations>({
     return { tabs, instances: first.instances.length, variants };
   },
 
-  measure({ tabs, instances, variants }) {
+  measure({ tabs, instances, variants }: RefreshRaceObservations) {
     const codes = variants.map(raceCodes);
     const allCodes = [...new Set(codes.flatMap((c) => Object.keys(c)))].sort();
     const usersChart: BarChart = {
@@ -231,7 +232,7 @@ export const refreshRace = defineScenario<RefreshRaceObservations>({
     };
   },
 
-  invariants({ variants }) {
+  invariants({ variants }: RefreshRaceObservations) {
     const strict = variants.find((v) => v.key === "strict");
     const grace = variants.find((v) => v.key === "grace");
     const detail = (v: Variant | undefined) =>

@@ -27,8 +27,7 @@ interface Plan {
   spec: StackSpec;
 }
 
-function plans(quick: boolean): Plan[] {
-  const accessTtl = quick ? 5 : 10;
+function plans(accessTtl: number): Plan[] {
   return [
     {
       key: "store",
@@ -183,15 +182,16 @@ async function meCosts(targets: ReadonlyArray<{ stack: Stack; user: LabUser }>, 
  * across the spectrum from a session read on every request to a JWT checked by
  * nobody, with what each costs per request beside it.
  */
-export const revocation = defineScenario<RevocationObservations>({
+export const revocation = defineScenario({
   id: "revocation",
   title: "Revocation: from logout to the first 401 on another instance",
   question: "After a logout on instance 1, how long does a copy of the credentials keep working on instance 2?",
-  estimateSeconds: (quick) => (quick ? 20 : 45),
-  async run(ctx) {
-    const tries = ctx.quick ? 3 : 10;
-    const costRequests = ctx.quick ? 60 : 300;
-    const all = plans(ctx.quick);
+  timing: {
+    quick: { estimateSeconds: 20, tries: 3, costRequests: 60, accessTtl: 5 },
+    full: { estimateSeconds: 45, tries: 10, costRequests: 300, accessTtl: 10 },
+  },
+  async run(ctx, { tries, costRequests, accessTtl }): Promise<RevocationObservations> {
+    const all = plans(accessTtl);
     const stacks = await Promise.all(all.map((plan) => ctx.stack(plan.spec)));
     // R users for the tries plus one for the cost, only signed up: each logs in right before its try.
     const run = randomBytes(3).toString("hex");

@@ -44,11 +44,18 @@ const specs: Array<{ spec: StackSpec; strategy: StrategyName; label: string }> =
   { label: "stateless, round-robin", strategy: "round-robin", spec: { app: "stateless", label: "stateless" } },
 ];
 
-async function drive(ctx: ScenarioContext, stack: Stack, label: string, strategy: StrategyName, requests: number) {
+async function drive(
+  ctx: ScenarioContext,
+  stack: Stack,
+  variantSpec: { label: string; strategy: StrategyName },
+  timing: { requestsPerUser: number; usersPerStack: number },
+) {
+  const { label, strategy } = variantSpec;
+  const requests = timing.requestsPerUser;
   const before = stack.strategy;
   await setStrategy(stack, strategy);
   try {
-    const users = await ctx.users(stack, ctx.quick ? 12 : 30);
+    const users = await ctx.users(stack, timing.usersPerStack);
     const variant: Variant = {
       label,
       strategy,
@@ -95,20 +102,23 @@ async function drive(ctx: ScenarioContext, stack: Stack, label: string, strategy
  * (JWT) credentials survive any routing; per-process app state (/chat/partners)
  * breaks under round-robin whatever the auth.
  */
-export const routing = defineScenario<Observations>({
+export const routing = defineScenario({
   id: "routing",
   title: "Routing: round-robin vs sticky, per-process vs shared state",
   question: "Which share of requests lose the user when requests are spread over 3 instances?",
-  estimateSeconds: (quick) => (quick ? 25 : 50),
-  async run(ctx) {
-    const requestsPerUser = ctx.quick ? 9 : 30;
+  timing: {
+    quick: { estimateSeconds: 25, requestsPerUser: 9, usersPerStack: 12 },
+    full: { estimateSeconds: 50, requestsPerUser: 30, usersPerStack: 30 },
+  },
+  async run(ctx, timing): Promise<Observations> {
+    const { requestsPerUser } = timing;
     const variants: Variant[] = [];
     for (const { spec, strategy, label } of specs) {
-      variants.push(await drive(ctx, await ctx.stack(spec), label, strategy, requestsPerUser));
+      variants.push(await drive(ctx, await ctx.stack(spec), { label, strategy }, timing));
     }
     return { requestsPerUser, variants };
   },
-  measure({ variants, requestsPerUser }) {
+  measure({ variants, requestsPerUser }: Observations) {
     const byIndex = (v: Variant) => Object.entries(v.perInstance).sort(([a], [b]) => a.localeCompare(b));
     const distribution: BarChart = {
       kind: "bar",

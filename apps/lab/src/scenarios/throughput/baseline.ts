@@ -40,14 +40,15 @@ const referenceLabel = (path: Path) => `no auth (GET /healthz), ${path}`;
  * directly and through its proxy, with a no-auth route on the same processes
  * as the reference; ratios are taken within this run.
  */
-export const baseline = defineScenario<Observations>({
+export const baseline = defineScenario({
   id: "baseline",
   title: "Baseline: the cost of GET /me per architecture",
   question: "How many GET /me per second does each architecture serve, and at what latency, compared with no auth?",
-  estimateSeconds: (quick) => (quick ? 40 : 150),
-  async run(ctx) {
-    const seconds = ctx.quick ? 1 : 4;
-    const runs = ctx.quick ? 1 : 3;
+  timing: {
+    quick: { estimateSeconds: 40, seconds: 1, runs: 1 },
+    full: { estimateSeconds: 150, seconds: 4, runs: 3 },
+  },
+  async run(ctx, { seconds, runs }): Promise<Observations> {
     const connections = 16;
     const fixedRate = 200;
     const plan: Array<{
@@ -121,7 +122,7 @@ export const baseline = defineScenario<Observations>({
     bar.done();
     return { connections, seconds, runs, fixedRate, variants };
   },
-  measure({ variants, connections, seconds, runs, fixedRate }) {
+  measure({ variants, connections, seconds, runs, fixedRate }: Observations) {
     const reference = (path: Path) => variants.find((v) => v.isReference && v.path === path)?.rps ?? 0;
     const ratio = (v: Variant) => (reference(v.path) > 0 ? round(v.rps / reference(v.path), 2) : null);
     const authed = variants.filter((v) => !v.isReference);
@@ -198,7 +199,7 @@ export const baseline = defineScenario<Observations>({
       outcomes: Object.fromEntries(variants.map((v) => [v.label, v.outcomes])),
     };
   },
-  invariants({ variants }) {
+  invariants({ variants }: Observations) {
     return [
       {
         name: "every variant served its requests without errors",

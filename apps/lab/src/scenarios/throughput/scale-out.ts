@@ -37,14 +37,15 @@ const stacks: Array<{ label: string; spec: StackSpec }> = [
  * On one machine every instance shares the same cores with the proxy, the
  * stores and the load generator: the curve shows that ceiling honestly.
  */
-export const scaleOut = defineScenario<Observations>({
+export const scaleOut = defineScenario({
   id: "scale-out",
   title: "Scale-out: throughput with 1, 2, 3 instances",
   question: "Does adding instances behind the proxy add throughput, for each architecture, on this machine?",
-  estimateSeconds: (quick) => (quick ? 25 : 90),
-  async run(ctx) {
-    const seconds = ctx.quick ? 1.5 : 4;
-    const runs = ctx.quick ? 1 : 3;
+  timing: {
+    quick: { estimateSeconds: 25, seconds: 1.5, runs: 1 },
+    full: { estimateSeconds: 90, seconds: 4, runs: 3 },
+  },
+  async run(ctx, { seconds, runs }): Promise<Observations> {
     const connections = 24;
     const curves: Curve[] = [];
     for (const { label, spec } of stacks) {
@@ -79,7 +80,7 @@ export const scaleOut = defineScenario<Observations>({
     }
     return { cpus: os.cpus().length, connections, seconds, curves };
   },
-  measure({ curves, cpus, connections, seconds }) {
+  measure({ curves, cpus, connections, seconds }: Observations) {
     const speedup = (curve: Curve) => {
       const one = curve.points[0]?.rps ?? 0;
       const last = curve.points.at(-1);
@@ -138,7 +139,7 @@ export const scaleOut = defineScenario<Observations>({
       ),
     };
   },
-  invariants({ curves }) {
+  invariants({ curves }: Observations) {
     return [
       {
         name: "draining instances through the admin API loses no request",

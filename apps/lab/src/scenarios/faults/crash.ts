@@ -1,13 +1,7 @@
 import type { StackSpec } from "../../compare/scenario.js";
 import { formatDuration, pct } from "../../format.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  ownStacks,
-} from "./define.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { busiestInstance } from "./load.js";
 import { describeErrors, lastMatchingAfter } from "./summary.js";
 
@@ -37,7 +31,6 @@ export interface CrashFigures {
   failoverErrorMs: number | null;
 }
 
-export type CrashVariant = FaultVariant & CrashFigures;
 export type CrashObservations = FaultObservations<
   "kill" | "restart",
   CrashFigures,
@@ -46,6 +39,7 @@ export type CrashObservations = FaultObservations<
     errorBoundMs: number;
   }
 >;
+export type CrashVariant = CrashObservations["variants"][number];
 
 const variants = [
   { label: "stateful, Redis store", stack: "stateful", store: "redis", spec: { app: "stateful", label: "stateful" } },

@@ -1,16 +1,8 @@
-import type { ActiveFault } from "@statelab/faults";
-import { relayFault } from "../../compare/fault-specs.js";
 import { formatDuration, round } from "../../format.js";
 import { answerOf, type LabUser } from "../../stack/users.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  relayedStacks,
-} from "./define.js";
-import { relayedVariants } from "./relayed.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, relayedStacks } from "./define.js";
+import { healedRelayFault, relayedVariants } from "./relayed.js";
 import { describeErrors } from "./summary.js";
 
 interface DbDownTiming extends FaultTiming {
@@ -38,7 +30,6 @@ export interface DbProbe {
   meDuringCode: string | null;
 }
 
-export type DbDownVariant = FaultVariant & { probe: DbProbe };
 export type DbDownObservations = FaultObservations<
   "down" | "up",
   { probe: DbProbe },
@@ -47,6 +38,7 @@ export type DbDownObservations = FaultObservations<
     recoveryBoundMs: number;
   }
 >;
+export type DbDownVariant = DbDownObservations["variants"][number];
 
 /** Before the probe ran: nothing measured. */
 const notProbed: DbProbe = {
@@ -130,52 +122,43 @@ export const dbDown = defineFaultScenario({
   start({ ctx, timing, targets, spare, state: relayed }) {
     const loginUsers = spare.map((list) => list[0] as LabUser);
     const probes = new Map<number, DbProbe>();
-    let fault: ActiveFault | undefined;
-    let probed: Promise<unknown> = Promise.resolve();
+    const outage = healedRelayFault(ctx, {
+      name: "db-down: Postgres refused",
+      relays: relayed.map((r) => r.postgres),
+      fault: { kind: "refuse" },
+      safetyMs: timing.upAtMs - timing.downAtMs + 15_000,
+    });
     return {
       actions: {
-        down: async () => {
-          fault = await ctx.fault(
-            // The "Postgres back" event ends it once the probe is done; the timer is the safety net.
-            relayFault(
-              "db-down: Postgres refused",
-              relayed.map((r) => r.postgres),
-              { kind: "refuse" },
-              timing.upAtMs - timing.downAtMs + 15_000,
+        down: () => outage.start(),
+        probe: () =>
+          outage.probe(
+            Promise.all(
+              relayed.map(async (r, i) => {
+                const instance = r.stack.instances[0];
+                const user = loginUsers[i] as LabUser;
+                const loadUser = targets[i]?.users[0];
+                if (!instance || !loadUser) return;
+                const downBefore = outage.isActive();
+                const [login, authOnlyTries, me] = await Promise.all([
+                  answerOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
+                  authOnly(loadUser, instance.url),
+                  answerOf(loadUser.clone().call(instance.url, "GET", "/me")),
+                ]);
+                probes.set(i, {
+                  ...notProbed,
+                  measuredWhileDown: downBefore && outage.isActive(),
+                  loginDuring: login.status,
+                  loginDuringCode: login.code,
+                  authOnlyTries,
+                  meDuring: me.status,
+                  meDuringCode: me.code,
+                });
+              }),
             ),
-          );
-        },
-        probe: async () => {
-          probed = Promise.all(
-            relayed.map(async (r, i) => {
-              const instance = r.stack.instances[0];
-              const user = loginUsers[i] as LabUser;
-              const loadUser = targets[i]?.users[0];
-              if (!instance || !loadUser) return;
-              const downBefore = fault?.isActive() === true;
-              const [login, authOnlyTries, me] = await Promise.all([
-                answerOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
-                authOnly(loadUser, instance.url),
-                answerOf(loadUser.clone().call(instance.url, "GET", "/me")),
-              ]);
-              probes.set(i, {
-                ...notProbed,
-                measuredWhileDown: downBefore && fault?.isActive() === true,
-                loginDuring: login.status,
-                loginDuringCode: login.code,
-                authOnlyTries,
-                meDuring: me.status,
-                meDuringCode: me.code,
-              });
-            }),
-          );
-          await probed;
-        },
-        // On a loaded machine the probe can run late: the outage lasts until it is done.
+          ),
         up: async (_live, elapsedMs) => {
-          await probed;
-          await fault?.end();
-          const backMs = elapsedMs();
+          const backMs = await outage.heal(elapsedMs);
           await Promise.all(
             relayed.map(async (r, i) => {
               const instance = r.stack.instances[0];

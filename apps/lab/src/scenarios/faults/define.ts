@@ -84,10 +84,7 @@ export interface FaultEventSpec<K extends string, T> {
  * What an event does against the live targets. May resolve to the ms (since the load
  * started) at which it really took effect, e.g. a heal that first waited for a probe.
  */
-export type FaultAction = (
-  targets: readonly LiveTarget[],
-  elapsedMs: () => number,
-) => Promise<number | undefined | void>;
+export type FaultAction = (targets: readonly LiveTarget[], elapsedMs: () => number) => Promise<unknown>;
 
 /** What one run of the scenario does and keeps, built fresh for every run (its own maps, its own promises). */
 export interface FaultRun<K extends string, V extends object, X extends object> {

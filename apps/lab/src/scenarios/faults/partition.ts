@@ -1,17 +1,10 @@
-import type { ActiveFault, Relay } from "@statelab/faults";
-import { relayFault } from "../../compare/fault-specs.js";
+import type { Relay } from "@statelab/faults";
 import { formatDuration } from "../../format.js";
 import { backendHealth } from "../../stack/admin.js";
 import { answerOf, type LabUser } from "../../stack/users.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  relayedStacks,
-} from "./define.js";
-import { relayedVariants } from "./relayed.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, relayedStacks } from "./define.js";
+import { healedRelayFault, relayedVariants } from "./relayed.js";
 import { describeErrors } from "./summary.js";
 
 interface PartitionTiming extends FaultTiming {
@@ -43,7 +36,6 @@ export interface PartitionFigures {
   probe: RevokedProbe;
 }
 
-export type PartitionVariant = FaultVariant & PartitionFigures;
 export type PartitionObservations = FaultObservations<
   "partition" | "heal",
   PartitionFigures,
@@ -52,6 +44,7 @@ export type PartitionObservations = FaultObservations<
     ejectBoundMs: number;
   }
 >;
+export type PartitionVariant = PartitionObservations["variants"][number];
 
 /** Before the probe ran: nothing measured. */
 const notProbed: RevokedProbe = {
@@ -125,55 +118,46 @@ export const partition = defineFaultScenario({
   start({ ctx, timing, spare, state: relayed }) {
     const probeUsers = spare.map((list) => list[0] as LabUser);
     const probes = new Map<number, RevokedProbe>();
-    let fault: ActiveFault | undefined;
-    let probed: Promise<unknown> = Promise.resolve();
+    const cutOff = healedRelayFault(ctx, {
+      name: "partition: instance 1 ↔ Redis",
+      relays: relayed.map((r) => r.redis[0] as Relay),
+      fault: { kind: "blackhole" },
+      safetyMs: timing.healAtMs - timing.partitionAtMs + 15_000,
+    });
     return {
       actions: {
-        partition: async () => {
-          fault = await ctx.fault(
-            // The heal event ends it once the probe is done; the timer is the safety net.
-            relayFault(
-              "partition: instance 1 ↔ Redis",
-              relayed.map((r) => r.redis[0] as Relay),
-              { kind: "blackhole" },
-              timing.healAtMs - timing.partitionAtMs + 15_000,
+        partition: () => cutOff.start(),
+        probe: () =>
+          cutOff.probe(
+            Promise.all(
+              relayed.map(async (r, i) => {
+                const user = probeUsers[i] as LabUser;
+                const [cut, other] = r.stack.instances;
+                if (!cut || !other) throw new Error(`${r.stack.label}: needs two instances`);
+                const logout = await answerOf(user.clone().call(other.url, "POST", "/auth/logout"));
+                const cutBefore = cutOff.isActive();
+                const [me, ready, health] = await Promise.all([
+                  answerOf(user.clone().call(cut.url, "GET", "/me")),
+                  fetch(`${cut.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+                    (res) => res.status,
+                    () => 0,
+                  ),
+                  backendHealth(r.stack).catch(() => ({}) as Record<string, string>),
+                ]);
+                probes.set(i, {
+                  ...notProbed,
+                  measuredWhileCut: cutBefore && cutOff.isActive(),
+                  logoutStatus: logout.status,
+                  meDuring: me.status,
+                  meDuringCode: me.code,
+                  readyDuring: ready,
+                  proxySaw: health[cut.id] ?? "unknown",
+                });
+              }),
             ),
-          );
-        },
-        probe: async () => {
-          probed = Promise.all(
-            relayed.map(async (r, i) => {
-              const user = probeUsers[i] as LabUser;
-              const [cut, other] = r.stack.instances;
-              if (!cut || !other) throw new Error(`${r.stack.label}: needs two instances`);
-              const logout = await answerOf(user.clone().call(other.url, "POST", "/auth/logout"));
-              const cutBefore = fault?.isActive() === true;
-              const [me, ready, health] = await Promise.all([
-                answerOf(user.clone().call(cut.url, "GET", "/me")),
-                fetch(`${cut.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-                  (res) => res.status,
-                  () => 0,
-                ),
-                backendHealth(r.stack).catch(() => ({}) as Record<string, string>),
-              ]);
-              probes.set(i, {
-                ...notProbed,
-                measuredWhileCut: cutBefore && fault?.isActive() === true,
-                logoutStatus: logout.status,
-                meDuring: me.status,
-                meDuringCode: me.code,
-                readyDuring: ready,
-                proxySaw: health[cut.id] ?? "unknown",
-              });
-            }),
-          );
-          await probed;
-        },
-        // On a loaded machine the probe can run late: the partition lasts until it is done.
+          ),
         heal: async (_live, elapsedMs) => {
-          await probed;
-          await fault?.end();
-          const healedMs = elapsedMs();
+          const healedMs = await cutOff.heal(elapsedMs);
           await new Promise((resolve) => setTimeout(resolve, 1_500));
           await Promise.all(
             relayed.map(async (r, i) => {

@@ -3,13 +3,7 @@ import { formatDuration, pct } from "../../format.js";
 import type { Instance, Stack } from "../../stack/stack.js";
 import type { LabUser, Reply } from "../../stack/users.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  ownStacks,
-} from "./define.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { busiestInstance } from "./load.js";
 import { describeErrors, type FaultSummary } from "./summary.js";
 
@@ -39,7 +33,6 @@ export interface PauseFigures {
   probe: LogoutProbe | null;
 }
 
-export type PauseVariant = FaultVariant & PauseFigures;
 export type PauseObservations = FaultObservations<
   "pause" | "resume",
   PauseFigures,
@@ -52,6 +45,7 @@ export type PauseObservations = FaultObservations<
     errorBoundMs: number;
   }
 >;
+export type PauseVariant = PauseObservations["variants"][number];
 
 const variants = [
   { label: "stateful", stack: "stateful", spec: { app: "stateful", label: "stateful", fresh: true } },

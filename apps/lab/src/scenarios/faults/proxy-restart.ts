@@ -1,12 +1,6 @@
 import { formatDuration } from "../../format.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  ownStacks,
-} from "./define.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { describeErrors } from "./summary.js";
 
 interface ProxyRestartTiming extends FaultTiming {
@@ -21,7 +15,6 @@ export interface ProxyRestartFigures {
   backMs: number | null;
 }
 
-export type ProxyRestartVariant = FaultVariant & ProxyRestartFigures;
 export type ProxyRestartObservations = FaultObservations<
   "restart",
   ProxyRestartFigures,
@@ -30,6 +23,7 @@ export type ProxyRestartObservations = FaultObservations<
     recoveryBoundMs: number;
   }
 >;
+export type ProxyRestartVariant = ProxyRestartObservations["variants"][number];
 
 /** The stacks other scenarios share: a proxy restart leaves them as they were. */
 const variants = [

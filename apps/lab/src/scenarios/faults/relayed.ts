@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { clockSkewEnv, type Relay } from "@statelab/faults";
+import { type ActiveFault, clockSkewEnv, type Direction, type Fault, type Relay } from "@statelab/faults";
+import { relayFault } from "../../compare/fault-specs.js";
 import { viaRelay } from "../../compare/pool.js";
 import type { StackName } from "../../compare/results.js";
 import type { ScenarioContext } from "../../compare/scenario.js";
@@ -82,4 +83,35 @@ export async function relayedTargets(
     users: users[i] ?? [],
   }));
   return { relayed, users, spare, targets };
+}
+
+/**
+ * A relay fault a scenario heals itself: set by `start`, ended by `heal` — after the
+ * probe, if one ran, however late a loaded machine ran it (the fault lasts until the
+ * probe is done) — and at the latest by its own timer, `safetyMs` after it was set.
+ */
+export function healedRelayFault(
+  ctx: ScenarioContext,
+  spec: { name: string; relays: readonly Relay[]; fault: Fault; safetyMs: number; direction?: Direction },
+) {
+  let active: ActiveFault | undefined;
+  let probed: Promise<unknown> = Promise.resolve();
+  return {
+    async start(): Promise<void> {
+      active = await ctx.fault(relayFault(spec.name, spec.relays, spec.fault, spec.safetyMs, spec.direction));
+    },
+    /** Whether the fault is in force right now (a probe checks it before and after its requests). */
+    isActive: () => active?.isActive() === true,
+    /** Runs `work` as the probe the heal waits for. */
+    async probe(work: Promise<unknown>): Promise<void> {
+      probed = work;
+      await probed;
+    },
+    /** Ends the fault once the probe is done; resolves to when it really healed (ms since the load started). */
+    async heal(elapsedMs: () => number): Promise<number> {
+      await probed;
+      await active?.end();
+      return elapsedMs();
+    },
+  };
 }

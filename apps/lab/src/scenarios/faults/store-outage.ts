@@ -4,13 +4,7 @@ import { formatDuration, pct } from "../../format.js";
 import type { Op } from "../../load/index.js";
 import type { Stack } from "../../stack/stack.js";
 import { answerOf, type LabUser, signUpUsers } from "../../stack/users.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  ownStacks,
-} from "./define.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { countErrorKinds, describeErrors, firstCleanSecondAfter, lastMatchingAfter, marker } from "./summary.js";
 
 interface OutageTiming extends FaultTiming {
@@ -46,7 +40,6 @@ export interface OutageFigures {
   logins: OutageLogin[];
 }
 
-export type OutageVariant = FaultVariant & OutageFigures;
 export type OutageObservations = FaultObservations<
   "stop" | "start",
   OutageFigures,
@@ -57,6 +50,7 @@ export type OutageObservations = FaultObservations<
     recoveryBoundMs: number;
   }
 >;
+export type OutageVariant = OutageObservations["variants"][number];
 
 const variants = [
   { label: "stateful", stack: "stateful", mode: "session", spec: { app: "stateful", label: "stateful" } },

@@ -1,17 +1,9 @@
-import type { ActiveFault } from "@statelab/faults";
-import { relayFault } from "../../compare/fault-specs.js";
 import type { LineChart } from "../../compare/results.js";
 import { formatDuration, pct } from "../../format.js";
 import type { Op } from "../../load/index.js";
 import { recoveryAfterHeal } from "./cells.js";
-import {
-  defineFaultScenario,
-  type FaultObservations,
-  type FaultTiming,
-  type FaultVariant,
-  relayedStacks,
-} from "./define.js";
-import { relayedVariants } from "./relayed.js";
+import { defineFaultScenario, type FaultObservations, type FaultTiming, relayedStacks } from "./define.js";
+import { healedRelayFault, relayedVariants } from "./relayed.js";
 import { countErrorKinds, describeErrors, marker, summarizeWindow, type WindowSummary } from "./summary.js";
 
 interface StoreSlowTiming extends FaultTiming {
@@ -33,7 +25,6 @@ export interface SlowFigures {
   pastDeadlineErrors: Record<string, number>;
 }
 
-export type SlowVariant = FaultVariant & SlowFigures;
 export type StoreSlowObservations = FaultObservations<
   "slow" | "worse" | "heal",
   SlowFigures,
@@ -45,6 +36,7 @@ export type StoreSlowObservations = FaultObservations<
     recoveryBoundMs: number;
   }
 >;
+export type SlowVariant = StoreSlowObservations["variants"][number];
 
 const ms = (value: number) => Math.round(value);
 const errorsOf = (w: WindowSummary) => w.counts.fail + w.counts.unknown;
@@ -109,25 +101,24 @@ export const storeSlow = defineFaultScenario({
     `Redis +${delayMs} ms at ${formatDuration(t.slowAtMs)}, +${pastDeadlineDelayMs} ms at ${formatDuration(t.worseAtMs)}`,
   start({ ctx, timing, state: relayed }) {
     const relays = relayed.flatMap((r) => r.redis);
-    let fault: ActiveFault | undefined;
+    const slowness = healedRelayFault(ctx, {
+      name: "store-slow: Redis latency",
+      relays,
+      fault: { kind: "latency", ms: delayMs },
+      safetyMs: timing.healAtMs - timing.slowAtMs,
+      direction: "upstream",
+    });
     return {
       actions: {
-        slow: async () => {
-          fault = await ctx.fault(
-            relayFault(
-              "store-slow: Redis latency",
-              relays,
-              { kind: "latency", ms: delayMs },
-              timing.healAtMs - timing.slowAtMs,
-              "upstream",
-            ),
-          );
-        },
+        slow: () => slowness.start(),
         worse: async () => {
-          if (!fault?.isActive()) return;
+          if (!slowness.isActive()) return;
           for (const relay of relays) relay.set({ kind: "latency", ms: pastDeadlineDelayMs }, "upstream");
         },
-        heal: async () => fault?.end(),
+        // The heal's own time is the event's: nothing to wait for.
+        heal: async (_live, elapsedMs) => {
+          await slowness.heal(elapsedMs);
+        },
       },
       phases: (e) => ({ faultMs: e.slow.startedMs, healMs: e.heal.startedMs }),
       observe(_i, ops, e): SlowFigures {

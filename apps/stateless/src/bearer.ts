@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from "@statelab/http";
 import type { RequestHandler } from "express";
+import { bearerChallenge } from "./challenge.js";
 import type { AccessClaims, AccessTokens } from "./tokens/access-token.js";
 import type { Revocation } from "./tokens/revocation.js";
 
@@ -11,8 +12,6 @@ declare global {
     }
   }
 }
-
-const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="statelab"' };
 
 /**
  * `Authorization: Bearer <token>` → verified claims on req.claims, or 401 with
@@ -26,7 +25,7 @@ export function requireBearer(tokens: AccessTokens, revocation: Revocation): Req
       return next(
         new UnauthenticatedError("unauthenticated", {
           message: "send Authorization: Bearer <token>",
-          headers: CHALLENGE,
+          headers: bearerChallenge(),
         }),
       );
     const match = /^Bearer ([^\s]+)$/i.exec(header);
@@ -34,7 +33,7 @@ export function requireBearer(tokens: AccessTokens, revocation: Revocation): Req
       return next(
         new UnauthenticatedError("token_invalid", {
           message: "malformed Authorization header",
-          headers: { "WWW-Authenticate": 'Bearer realm="statelab", error="invalid_request"' },
+          headers: bearerChallenge("invalid_request"),
         }),
       );
     }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { UnauthenticatedError } from "@statelab/http";
 import { errors, jwtVerify, SignJWT } from "jose";
+import { bearerChallenge } from "../challenge.js";
 import type { KeySet } from "./keys.js";
 
 /** What an access token says, once verified. */
@@ -56,7 +57,7 @@ const invalid = (message: string, cause?: unknown) =>
   new UnauthenticatedError("token_invalid", {
     message,
     cause,
-    headers: { "WWW-Authenticate": `Bearer realm="statelab", error="invalid_token", error_description="${message}"` },
+    headers: bearerChallenge("invalid_token", message),
   });
 
 /** Each segment must be canonical base64url: jose on Node 20 accepts altered last characters, padding and spaces. */
@@ -136,9 +137,7 @@ export function createAccessTokens(options: AccessTokenOptions) {
         throw new UnauthenticatedError("token_expired", {
           message: "the access token expired; refresh it",
           cause: error,
-          headers: {
-            "WWW-Authenticate": 'Bearer realm="statelab", error="invalid_token", error_description="expired"',
-          },
+          headers: bearerChallenge("invalid_token", "expired"),
         });
       }
       // Every other jose error, TypeError included (HS256 with a public key), is a 401, never a 500.

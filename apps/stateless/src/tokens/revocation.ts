@@ -1,6 +1,7 @@
 import type { RedisClient } from "@statelab/backend";
 import { AppError, type Logger, queryOr503, ServiceUnavailableError, UnauthenticatedError } from "@statelab/http";
 import type pg from "pg";
+import { bearerChallenge } from "../challenge.js";
 import type { AccessClaims } from "./access-token.js";
 
 export interface RevocationOptions {
@@ -18,7 +19,7 @@ export interface RevocationOptions {
 const revoked = (message: string) =>
   new UnauthenticatedError("token_invalid", {
     message,
-    headers: { "WWW-Authenticate": `Bearer realm="statelab", error="invalid_token", error_description="${message}"` },
+    headers: bearerChallenge("invalid_token", message),
   });
 
 /**

@@ -1,6 +1,6 @@
 import { createClient, defaultMapping } from "@statelab/check";
+import { listenProxy, type RunningProxy } from "@statelab/proxy";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
 import { uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { TEST_SECRET } from "../support/stateful.js";

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { createClient, defaultMapping, loadSigningKeys, type SigningKey } from "@statelab/check";
+import { listenProxy, type RunningProxy } from "@statelab/proxy";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
 import { uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { tempKeyDir } from "../support/stateless.js";

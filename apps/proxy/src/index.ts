@@ -12,3 +12,4 @@ export {
   type StrategyName,
   strategyNames,
 } from "./strategies/index.js";
+export { listenProxy, type RunningProxy } from "./testing/listen.js";

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { listenProxy } from "@statelab/proxy";
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from "@statelab/stateful";
 import request from "supertest";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -7,7 +8,6 @@ import { cookiePair, sessionIdOf, setCookieFor } from "../../../tests/support/co
 import { uniqueName } from "../../../tests/support/index.js";
 import { statefulTestApp } from "../../../tests/support/stateful.js";
 import { statefulLogin } from "../../../tests/support/stateful-client.js";
-import { listenProxy } from "../../proxy/src/testing/listen.js";
 import { hashSessionId } from "./session-store.js";
 
 type Harness = Awaited<ReturnType<typeof statefulTestApp>>;

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { createPgPool, createRedisClient, migrate, type RedisClient } from "@statelab/backend";
+import { createPgPool, createRedisClient, type RedisClient } from "@statelab/backend";
 import { createLogger } from "@statelab/http";
-import { LEASE_MIGRATIONS } from "@statelab/lease";
 import { createPasswordHasher, createPgUserStore, type PasswordHasher, TEST_ONLY_PARAMS } from "@statelab/users";
 import type pg from "pg";
 import { afterAll, inject } from "vitest";
@@ -20,12 +19,10 @@ export const silentLogger = createLogger({
   level: process.env.TEST_LOG_LEVEL ?? "silent",
 });
 
-/** A pg pool on the shared test database, migrated (users, login stats, the lease fence), closed after the file. */
+/** A pg pool on the shared test database (migrated once by the global setup), closed after the file. */
 export async function testPool(): Promise<pg.Pool> {
   const pool = createPgPool(inject("databaseUrl"), silentLogger);
   afterAll(() => pool.end());
-  await migrate(pool);
-  await migrate(pool, { namespace: "lease", migrations: LEASE_MIGRATIONS });
   return pool;
 }
 

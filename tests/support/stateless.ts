@@ -1,14 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createAccounts, migrate } from "@statelab/backend";
-import {
-  createApp,
-  loadKeySet,
-  loadStatelessConfig,
-  STATELESS_MIGRATIONS,
-  type StatelessConfig,
-} from "@statelab/stateless";
+import { createAccounts } from "@statelab/backend";
+import { createApp, loadKeySet, loadStatelessConfig, type StatelessConfig } from "@statelab/stateless";
 import type pg from "pg";
 import { inject } from "vitest";
 import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
@@ -52,7 +46,6 @@ export async function statelessAppOn(
  */
 export async function statelessTestApp(env: Record<string, string> = {}) {
   const pool = await testPool();
-  await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
   const config: StatelessConfig = loadStatelessConfig({
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: inject("redisUrl"),

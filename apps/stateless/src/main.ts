@@ -1,16 +1,15 @@
-import { migrate, openBackendState } from "@statelab/backend";
+import { openBackendState } from "@statelab/backend";
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
 import { registerLeaseMetrics } from "@statelab/lease";
 import { createApp } from "./app.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
+import { statelessMigrations } from "./migrations.js";
 import { loadKeySet } from "./tokens/keys.js";
-import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
 
 async function main(config: StatelessConfig): Promise<void> {
   const logger = createLogger({ name: "stateless", instanceId: config.instanceId, level: config.logLevel });
   const keys = loadKeySet(config.keyDir, config.jwtAlg);
-  const state = await openBackendState(config, logger);
-  await migrate(state.pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+  const state = await openBackendState(config, logger, { migrations: statelessMigrations });
   // With REVOCATION=none nothing per request needs Redis, so Redis does not decide readiness.
   const { redis: _redis, ...withoutRedis } = state.readiness;
   const readiness = config.revocation === "denylist" ? state.readiness : withoutRedis;

@@ -8,8 +8,8 @@ import { silentLogger, uniquePrefix } from "../../../tests/support/index.js";
 import { statelessAppOn, statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
 import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
+import { statelessMigrations } from "./migrations.js";
 import type { loadKeySet } from "./tokens/keys.js";
-import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
 
 /** A loopback port nothing listens on (bound by us, then closed). */
 async function closedPort(): Promise<number> {
@@ -79,8 +79,7 @@ describe("Postgres stops answering in the middle of a refresh", () => {
     const pool = createPgPool(url.toString(), silentLogger, { queryTimeoutMs: 500 });
     const locker = new pg.Client(url.toString());
     try {
-      await migrate(pool);
-      await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+      await migrate(url.toString(), statelessMigrations);
       const config = loadStatelessConfig({
         DATABASE_URL: url.toString(),
         REDIS_URL: inject("redisUrl"),

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createRedisClient, migrate, type RedisClient } from "@statelab/backend";
+import { createRedisClient, type RedisClient } from "@statelab/backend";
 import { type Service, startRedis } from "@statelab/infra";
 import { createAuthenticator, createLoginThrottle } from "@statelab/users";
 import request from "supertest";
@@ -12,7 +12,6 @@ import { bearer, statelessLogin } from "../../../tests/support/stateless-client.
 import { createApp } from "./app.js";
 import { loadStatelessConfig } from "./config.js";
 import { loadKeySet } from "./tokens/keys.js";
-import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
 
 const me = (app: Parameters<typeof request>[0], token: string) => request(app).get("/me").set(bearer(token));
 
@@ -100,7 +99,6 @@ describe("Redis down", () => {
     client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
     await client.connect();
     const { users, pool } = await testUserStore();
-    await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
     const keyDir = tempKeyDir();
     const prefix = uniquePrefix("sl-down");
     for (const [name, env] of Object.entries({

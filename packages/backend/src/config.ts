@@ -20,6 +20,7 @@ export function backendEnvShape(defaultPort: number) {
     LOGIN_STATS_EVERY: env.int(60, 0, 86_400),
     LEASE_TTL_MS: env.int(15_000, 300, 600_000),
     LEASE_FENCE: env.bool(true),
+    MIGRATE_ON_START: env.bool(false),
   };
 }
 
@@ -43,6 +44,8 @@ export interface BackendConfig {
   leaseTtlMs: number;
   /** Postgres refuses writes with a stale fencing token (true) or only counts them (false: the lab's unsafe mode). */
   leaseFence: boolean;
+  /** Apply pending migrations at start (the lab, a dev box); otherwise only check none is pending, with read rights. */
+  migrateOnStart: boolean;
 }
 
 type BackendRaw = z.output<z.ZodObject<ReturnType<typeof backendEnvShape>>>;
@@ -63,5 +66,6 @@ export function backendConfig(app: string, raw: BackendRaw): BackendConfig {
     loginStatsEverySeconds: raw.LOGIN_STATS_EVERY,
     leaseTtlMs: raw.LEASE_TTL_MS,
     leaseFence: raw.LEASE_FENCE,
+    migrateOnStart: raw.MIGRATE_ON_START,
   };
 }

@@ -11,6 +11,8 @@ export {
 export { type BackendConfig, backendConfig, backendEnvShape } from "./config.js";
 export { leaseRoutes } from "./lease-routes.js";
 export { createLoginStats, type LoginStats } from "./login-stats.js";
-export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
+export { assertMigrated, type MigrationSet, migrate, PendingMigrationsError } from "./migrate.js";
+export { runMigrations } from "./migrate-cli.js";
+export { backendMigrations, loginStatsMigrations } from "./migrations.js";
 export { createFileOnce } from "./shared-file.js";
 export { type BackendState, openBackendState } from "./state.js";

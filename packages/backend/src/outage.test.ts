@@ -3,11 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { AppError } from "@statelab/http";
 import { type Service, startPostgres, startRedis } from "@statelab/infra";
-import { createLoginThrottle, createPgUserStore } from "@statelab/users";
+import { createLoginThrottle, createPgUserStore, usersMigrations } from "@statelab/users";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger, testHasher, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
 import { createPgPool, createRedisClient, RedisTimeoutError } from "./clients.js";
-import { migrate } from "./migrations.js";
+import { migrate } from "./migrate.js";
 
 // Servers of this file's own: stopping the shared ones would break every other file.
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "statelab-outage-"));
@@ -38,7 +38,7 @@ describe("Postgres restarted under a live pool", () => {
   it("queries fail fast with 503 db_unavailable while it is down, and the same pool recovers after", async () => {
     const pool = createPgPool(postgres.url, silentLogger, { connectionTimeoutMs: 1000 });
     try {
-      await migrate(pool);
+      await migrate(postgres.url, [usersMigrations]);
       const users = createPgUserStore({ pool, hasher: await testHasher() });
       const user = await users.create({ username: uniqueName(), password: "password-1" });
 

@@ -1,19 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Logger, ReadinessCheck } from "@statelab/http";
-import {
-  createFence,
-  createLeases,
-  LEASE_MIGRATIONS,
-  type Leases,
-  type Singleton,
-  startSingleton,
-} from "@statelab/lease";
+import { createFence, createLeases, type Leases, type Singleton, startSingleton } from "@statelab/lease";
 import { type Authenticate, createPasswordHasher, type PasswordHasher, type UserStore } from "@statelab/users";
 import type pg from "pg";
 import { createAccounts } from "./accounts.js";
 import { createPgPool, createRedisClient, type RedisClient } from "./clients.js";
 import type { BackendConfig } from "./config.js";
-import { migrate } from "./migrations.js";
+import { assertMigrated, type MigrationSet, migrate } from "./migrate.js";
+import { backendMigrations } from "./migrations.js";
 
 export interface BackendState {
   pool: pg.Pool;
@@ -32,7 +26,8 @@ export interface BackendState {
 }
 
 /**
- * What every backend process opens at start: the pg pool (users migrated), a
+ * What every backend process opens at start: the pg pool (its schema migrated, or
+ * checked to be, see MIGRATE_ON_START), a
  * fail-fast Redis client, and the accounts on top. Redis is not awaited: with
  * Redis down the server still starts, answers 503 where it needs Redis, and
  * reports unready until Redis returns.
@@ -40,11 +35,19 @@ export interface BackendState {
 export async function openBackendState(
   config: BackendConfig,
   logger: Logger,
-  options: { hasher?: PasswordHasher } = {},
+  options: { hasher?: PasswordHasher; migrations?: readonly MigrationSet[] } = {},
 ): Promise<BackendState> {
+  const migrations = options.migrations ?? backendMigrations;
+  if (config.migrateOnStart) {
+    await migrate(config.databaseUrl, migrations, (line) => logger.info(line));
+  }
   const pool = createPgPool(config.databaseUrl, logger);
-  await migrate(pool);
-  await migrate(pool, { namespace: "lease", migrations: LEASE_MIGRATIONS });
+  // Not told to migrate: the schema is a deployment's step (`npm run migrate`); only check it is there.
+  if (!config.migrateOnStart)
+    await assertMigrated(pool, migrations).catch(async (error: unknown) => {
+      await pool.end();
+      throw error;
+    });
   const redis = createRedisClient(config.redisUrl, logger);
   const redisConnected = redis.connect().then(
     () => {},

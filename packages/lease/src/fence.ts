@@ -1,23 +1,6 @@
 import type pg from "pg";
 import { StaleFenceError } from "./errors.js";
 
-/** The fence table, migrated by @statelab/users' migrate() under the "lease" namespace. */
-export const LEASE_MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }> = [
-  {
-    id: 1,
-    name: "fences",
-    sql: `
-      -- The highest fencing token that ever wrote to each resource: the storage's own
-      -- memory of who is newest, which a paused process cannot argue with.
-      CREATE TABLE lease_fences (
-        resource text PRIMARY KEY,
-        token bigint NOT NULL,
-        updated_at timestamptz NOT NULL DEFAULT now()
-      );
-    `,
-  },
-];
-
 export interface FencedWrite<T> {
   value: T;
   /** The token was lower than the highest seen (only possible with the check off: the write went through anyway). */

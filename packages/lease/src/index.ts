@@ -1,5 +1,5 @@
 export { LeaseError, type LeaseErrorCode, StaleFenceError } from "./errors.js";
-export { createFence, type Fence, type FencedWrite, LEASE_MIGRATIONS } from "./fence.js";
+export { createFence, type Fence, type FencedWrite } from "./fence.js";
 export {
   createLeases,
   type HeldLease,
@@ -10,6 +10,7 @@ export {
   type LostReason,
 } from "./lease.js";
 export { registerLeaseMetrics } from "./metrics.js";
+export { leaseMigrations } from "./migrations.js";
 export {
   type Singleton,
   type SingletonLogger,

@@ -13,6 +13,7 @@ export {
   usernameSchema,
 } from "./credentials-schema.js";
 export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
+export { usersMigrations } from "./migrations.js";
 export {
   createPasswordHasher,
   type HashParams,

@@ -97,6 +97,8 @@ function instanceEnv(
     TRUST_PROXY: "loopback",
     LOG_LEVEL: "warn",
     LOG_REQUESTS: "false",
+    // The lab is its own deployment: its instances bring the schema up to date as they start.
+    MIGRATE_ON_START: "true",
     ...options.env,
     ...options.instanceEnv?.[index],
   };

@@ -12,7 +12,12 @@ import type express from "express";
 import { createApp, describeSessionAuth } from "../app.js";
 import { loadStatefulConfig } from "../config.js";
 
-const config = loadStatefulConfig({ ...process.env, PORT: process.env.BENCH_AUTH_PORT, LOG_REQUESTS: "false" });
+const config = loadStatefulConfig({
+  ...process.env,
+  PORT: process.env.BENCH_AUTH_PORT,
+  LOG_REQUESTS: "false",
+  MIGRATE_ON_START: "true",
+});
 const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });

@@ -5,20 +5,21 @@
  * jsonwebtoken) guarding the same /me, with a KeyObject made once at start.
  */
 import { createPublicKey, createSecretKey } from "node:crypto";
-import { migrate, openBackendState } from "@statelab/backend";
+import { openBackendState } from "@statelab/backend";
 import { createHttpApp, createLogger } from "@statelab/http";
 import { userRoutes } from "@statelab/users";
 import type express from "express";
 import { expressjwt } from "express-jwt";
 import { createApp, describeTokenAuth } from "../app.js";
 import { loadStatelessConfig } from "../config.js";
+import { statelessMigrations } from "../migrations.js";
 import { loadKeySet } from "../tokens/keys.js";
-import { STATELESS_MIGRATIONS } from "../tokens/refresh-store.js";
 
-const config = loadStatelessConfig({ ...process.env, LOG_REQUESTS: "false" });
+const config = loadStatelessConfig({ ...process.env, LOG_REQUESTS: "false", MIGRATE_ON_START: "true" });
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const { users, authenticate, redis, pool, redisConnected } = await openBackendState(config, logger);
-await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
+const { users, authenticate, redis, pool, redisConnected } = await openBackendState(config, logger, {
+  migrations: statelessMigrations,
+});
 await redisConnected;
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const httpOptions = { instanceId: config.instanceId, logger, readiness: {}, logRequests: false };

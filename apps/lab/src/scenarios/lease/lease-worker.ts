@@ -5,9 +5,10 @@
  * and the write: the window in which a GC pause or SIGSTOP makes a holder stale.
  */
 
-import { createPgPool, createRedisClient, migrate } from "@statelab/backend";
+import { fileURLToPath } from "node:url";
+import { createPgPool, createRedisClient, type MigrationSet, migrate } from "@statelab/backend";
 import { env, loadConfig, runMain } from "@statelab/http";
-import { createFence, createLeases, LEASE_MIGRATIONS, type SingletonLogger, startSingleton } from "@statelab/lease";
+import { createFence, createLeases, leaseMigrations, type SingletonLogger, startSingleton } from "@statelab/lease";
 
 const shape = {
   DATABASE_URL: env.url(["postgres:", "postgresql:"]),
@@ -21,21 +22,12 @@ const shape = {
   WRITE_STALL_MS: env.int(0, 0, 60_000),
 };
 
-/** The demo table: every accepted write, in commit order (id). */
-const LEASE_DEMO_MIGRATIONS = [
-  {
-    id: 1,
-    name: "lease demo writes",
-    sql: `CREATE TABLE lease_demo_writes (
-      id bigserial PRIMARY KEY,
-      resource text NOT NULL,
-      owner text NOT NULL,
-      token bigint NOT NULL,
-      written_at timestamptz NOT NULL DEFAULT clock_timestamp()
-    );
-    CREATE INDEX lease_demo_writes_resource ON lease_demo_writes (resource, id);`,
-  },
-];
+/** The demo table (apps/lab/migrations/lease-demo): every accepted write, in commit order. */
+const leaseDemoMigrations: MigrationSet = {
+  name: "lease-demo",
+  dir: fileURLToPath(new URL("../../../migrations/lease-demo", import.meta.url)),
+  legacy: { namespace: "lease-demo", ids: { 1: "0001_lease-demo-writes" } },
+};
 
 type Config = ReturnType<typeof loadConfig<typeof shape>>;
 
@@ -49,8 +41,8 @@ async function main(config: Config): Promise<void> {
     warn: (obj, msg) => print(worker, msg, obj instanceof Error ? { err: obj.message } : obj),
   };
   const pool = createPgPool(config.DATABASE_URL, logger, { max: 2 });
-  await migrate(pool, { namespace: "lease", migrations: LEASE_MIGRATIONS });
-  await migrate(pool, { namespace: "lease-demo", migrations: LEASE_DEMO_MIGRATIONS });
+  // The lab tells its processes to migrate: this one needs the fence and its demo table.
+  await migrate(config.DATABASE_URL, [leaseMigrations, leaseDemoMigrations]);
   const redis = createRedisClient(config.REDIS_URL, logger);
   await redis.connect();
   const owner = `${worker}.${process.pid}`;

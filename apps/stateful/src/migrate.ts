@@ -1,0 +1,3 @@
+import { backendMigrations, runMigrations } from "@statelab/backend";
+
+runMigrations("stateful", backendMigrations);

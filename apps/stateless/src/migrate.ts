@@ -1,0 +1,4 @@
+import { runMigrations } from "@statelab/backend";
+import { statelessMigrations } from "./migrations.js";
+
+runMigrations("stateless", statelessMigrations);

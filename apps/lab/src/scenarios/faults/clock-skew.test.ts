@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fixture } from "../testing.js";
 import { type ClockSkewObservations, clockSkew, type SkewCheck, type SkewVariant } from "./clock-skew.js";
 
 const checkOf = (
@@ -43,15 +44,11 @@ function variant(label: string, stack: "stateful" | "stateless", crossStatus: (c
 const jwtStatus = (c: SkewCheck) =>
   (c.offsetSeconds > 0 && c.mintedOn === "skewed") || (c.offsetSeconds < 0 && c.checkedOn === "skewed") ? 401 : 200;
 
-function observations(change: (o: ClockSkewObservations) => void = () => {}): ClockSkewObservations {
-  const o: ClockSkewObservations = {
-    offsets: [120, -120],
-    settleMs: 1500,
-    variants: [variant("stateful", "stateful", () => 200), variant("stateless", "stateless", jwtStatus)],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<ClockSkewObservations>(() => ({
+  offsets: [120, -120],
+  settleMs: 1500,
+  variants: [variant("stateful", "stateful", () => 200), variant("stateless", "stateless", jwtStatus)],
+}));
 
 describe("clock-skew measure and invariants (pure)", () => {
   it("every invariant holds: sessions ignore the skew, tokens crossing it get 401", () => {

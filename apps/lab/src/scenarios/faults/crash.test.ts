@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LineChart } from "../../compare/results.js";
+import { fixture } from "../testing.js";
 import { type CrashObservations, type CrashVariant, crash } from "./crash.js";
 import type { FaultSummary, WindowSummary } from "./summary.js";
 
@@ -42,30 +43,26 @@ function variant(label: string, store: CrashVariant["store"], change: Partial<Cr
   };
 }
 
-function observations(change: (o: CrashObservations) => void = () => {}): CrashObservations {
-  const o: CrashObservations = {
-    rate: 60,
-    durationMs: 15_000,
-    kill: { label: "kill -9", plannedMs: 2000, startedMs: 2010, doneMs: 2050 },
-    restart: { label: "restart", plannedMs: 6000, startedMs: 6000, doneMs: 8500 },
-    errorBoundMs: 3000,
-    variants: [
-      variant("stateful, Redis store", "redis"),
-      variant("stateful, memory store", "memory", {
-        summary: summary({
-          counts: { ok: 880, fail: 20, unknown: 0 },
-          errors: { "401 session_expired": 20 },
-          firstErrorDuringFaultMs: 100,
-          lastErrorDuringFaultMs: 1900,
-        }),
-        relogin: { users: 5, unauthorized: 20, firstAtMs: 2100, succeeded: 5, failed: 0 },
+const observations = fixture<CrashObservations>(() => ({
+  rate: 60,
+  durationMs: 15_000,
+  kill: { label: "kill -9", plannedMs: 2000, startedMs: 2010, doneMs: 2050 },
+  restart: { label: "restart", plannedMs: 6000, startedMs: 6000, doneMs: 8500 },
+  errorBoundMs: 3000,
+  variants: [
+    variant("stateful, Redis store", "redis"),
+    variant("stateful, memory store", "memory", {
+      summary: summary({
+        counts: { ok: 880, fail: 20, unknown: 0 },
+        errors: { "401 session_expired": 20 },
+        firstErrorDuringFaultMs: 100,
+        lastErrorDuringFaultMs: 1900,
       }),
-      variant("stateless", "jwt"),
-    ],
-  };
-  change(o);
-  return o;
-}
+      relogin: { users: 5, unauthorized: 20, firstAtMs: 2100, succeeded: 5, failed: 0 },
+    }),
+    variant("stateless", "jwt"),
+  ],
+}));
 
 const byName = (o: CrashObservations, name: string) =>
   crash.invariants(o).find((invariant) => invariant.name.startsWith(name) || invariant.name.endsWith(name));

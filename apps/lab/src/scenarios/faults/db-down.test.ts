@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { claim, fixture } from "../testing.js";
 import { type DbDownObservations, type DbDownVariant, type DbProbe, dbDown } from "./db-down.js";
 import { noRelogin, summaryOf, timing } from "./testing/fixtures.js";
 
@@ -22,21 +23,16 @@ function variant(label: string, stack: "stateful" | "stateless"): DbDownVariant 
   };
 }
 
-function observations(change: (o: DbDownObservations) => void = () => {}): DbDownObservations {
-  const o: DbDownObservations = {
-    rate: 40,
-    durationMs: 9000,
-    down: timing("Postgres down", 1500),
-    up: timing("Postgres back", 6500),
-    recoveryBoundMs: 5000,
-    variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<DbDownObservations>(() => ({
+  rate: 40,
+  durationMs: 9000,
+  down: timing("Postgres down", 1500),
+  up: timing("Postgres back", 6500),
+  recoveryBoundMs: 5000,
+  variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
+}));
 
-const claim = (o: DbDownObservations, prefix: string, label: string) =>
-  dbDown.invariants(o).find((i) => i.name.startsWith(prefix) && i.name.endsWith(`: ${label}`))?.holds;
+const holdsFor = (o: DbDownObservations, prefix: string, label: string) => claim(dbDown.invariants(o), prefix, label);
 /** The observations with the stateful variant's probe (and lost users) changed. */
 const stateful = (probe: Partial<DbProbe>, usersLost = 0) =>
   observations((o) => {
@@ -58,14 +54,14 @@ describe("db-down measure and invariants (pure)", () => {
       stateful({ authOnlyTries: [401, 200] }),
       stateful({ measuredWhileDown: false }),
     ]) {
-      expect(claim(o, "db-down does not break existing sessions", "stateful")).toBe(false);
+      expect(holdsFor(o, "db-down does not break existing sessions", "stateful")).toBe(false);
     }
   });
 
   it("a 2xx (or 500) login while Postgres is down, and no login after it, are caught", () => {
-    expect(claim(stateful({ loginDuring: 200 }), "logins during", "stateful")).toBe(false);
-    expect(claim(stateful({ loginDuring: 500 }), "logins during", "stateful")).toBe(false);
-    expect(claim(stateful({ loginAfter: 503 }), "recovers", "stateful")).toBe(false);
+    expect(holdsFor(stateful({ loginDuring: 200 }), "logins during", "stateful")).toBe(false);
+    expect(holdsFor(stateful({ loginDuring: 500 }), "logins during", "stateful")).toBe(false);
+    expect(holdsFor(stateful({ loginAfter: 503 }), "recovers", "stateful")).toBe(false);
   });
 
   it("gives a postgres-down cell per stack", () => {

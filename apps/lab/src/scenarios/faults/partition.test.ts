@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { claim, fixture } from "../testing.js";
 import { type PartitionObservations, type PartitionVariant, partition } from "./partition.js";
 import { noRelogin, summaryOf, timing } from "./testing/fixtures.js";
 
@@ -27,21 +28,17 @@ function variant(
   };
 }
 
-function observations(change: (o: PartitionObservations) => void = () => {}): PartitionObservations {
-  const o: PartitionObservations = {
-    rate: 40,
-    durationMs: 8000,
-    partition: timing("cut off", 1500),
-    heal: timing("healed", 5500),
-    ejectBoundMs: 4000,
-    variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<PartitionObservations>(() => ({
+  rate: 40,
+  durationMs: 8000,
+  partition: timing("cut off", 1500),
+  heal: timing("healed", 5500),
+  ejectBoundMs: 4000,
+  variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
+}));
 
-const claim = (o: PartitionObservations, prefix: string, label: string) =>
-  partition.invariants(o).find((i) => i.name.startsWith(prefix) && i.name.endsWith(`: ${label}`))?.holds;
+const holdsFor = (o: PartitionObservations, prefix: string, label: string) =>
+  claim(partition.invariants(o), prefix, label);
 
 describe("partition measure and invariants (pure)", () => {
   it("every invariant holds when the cut-off instance refuses, goes unready and the others serve", () => {
@@ -52,11 +49,11 @@ describe("partition measure and invariants (pure)", () => {
     const during = observations((o) => {
       (o.variants[1] as PartitionVariant).probe.meDuring = 200;
     });
-    expect(claim(during, "a partitioned instance never accepts a revoked token", "stateless, denylist")).toBe(false);
+    expect(holdsFor(during, "a partitioned instance never accepts a revoked token", "stateless, denylist")).toBe(false);
     const after = observations((o) => {
       (o.variants[0] as PartitionVariant).probe.meAfter = 200;
     });
-    expect(claim(after, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
+    expect(holdsFor(after, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
     const cell = partition.measure(during).faultCells?.find((c) => c.stack === "stateless");
     expect(cell?.lost).toContain("revoked token ACCEPTED");
   });
@@ -65,7 +62,7 @@ describe("partition measure and invariants (pure)", () => {
     const o = observations((x) => {
       (x.variants[0] as PartitionVariant).probe.measuredWhileCut = false;
     });
-    expect(claim(o, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
+    expect(holdsFor(o, "a partitioned instance never accepts a revoked token", "stateful")).toBe(false);
   });
 
   it("a ready cut-off instance, late errors or logged-out users are caught", () => {
@@ -74,11 +71,11 @@ describe("partition measure and invariants (pure)", () => {
       v.probe.readyDuring = 200;
       v.summary = summaryOf({ lastErrorDuringFaultMs: 4500 });
     });
-    expect(claim(o, "the cut-off instance goes unready", "stateful")).toBe(false);
-    expect(claim(o, "the others serve", "stateful")).toBe(false);
+    expect(holdsFor(o, "the cut-off instance goes unready", "stateful")).toBe(false);
+    expect(holdsFor(o, "the others serve", "stateful")).toBe(false);
     const lost = observations((x) => {
       (x.variants[1] as PartitionVariant).relogin = { ...noRelogin(), users: 1 };
     });
-    expect(claim(lost, "the others serve", "stateless, denylist")).toBe(false);
+    expect(holdsFor(lost, "the others serve", "stateless, denylist")).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart, LineChart } from "../../compare/results.js";
+import { fixture } from "../testing.js";
 import { type PauseObservations, type PauseVariant, pause } from "./pause.js";
 import type { FaultSummary, WindowSummary } from "./summary.js";
 
@@ -43,18 +44,14 @@ function variant(label: string, change: Partial<PauseVariant> = {}): PauseVarian
   };
 }
 
-function observations(change: (o: PauseObservations) => void = () => {}): PauseObservations {
-  const o: PauseObservations = {
-    rate: 100,
-    durationMs: 10_000,
-    pause: { label: "SIGSTOP", plannedMs: 3000, startedMs: 3000, doneMs: 3100 },
-    resume: { label: "SIGCONT", plannedMs: 7000, startedMs: 7000, doneMs: 7600 },
-    errorBoundMs: 3000,
-    variants: [variant("stateful"), variant("stateless")],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<PauseObservations>(() => ({
+  rate: 100,
+  durationMs: 10_000,
+  pause: { label: "SIGSTOP", plannedMs: 3000, startedMs: 3000, doneMs: 3100 },
+  resume: { label: "SIGCONT", plannedMs: 7000, startedMs: 7000, doneMs: 7600 },
+  errorBoundMs: 3000,
+  variants: [variant("stateful"), variant("stateless")],
+}));
 
 const find = (o: PauseObservations, prefix: string, label: string) =>
   pause.invariants(o).find((i) => i.name.startsWith(prefix) && i.name.endsWith(`: ${label}`));

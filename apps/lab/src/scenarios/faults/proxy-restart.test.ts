@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { claim, fixture } from "../testing.js";
 import { type ProxyRestartObservations, type ProxyRestartVariant, proxyRestart } from "./proxy-restart.js";
 import { noRelogin, summaryOf, timing } from "./testing/fixtures.js";
 
@@ -14,24 +15,20 @@ function variant(label: string, stack: "stateful" | "stateless", memory: boolean
   };
 }
 
-function observations(change: (o: ProxyRestartObservations) => void = () => {}): ProxyRestartObservations {
-  const o: ProxyRestartObservations = {
-    rate: 30,
-    durationMs: 8000,
-    restart: timing("proxy restart", 2000),
-    recoveryBoundMs: 3000,
-    variants: [
-      variant("stateful, Redis store", "stateful", false),
-      variant("stateful, memory store, sticky", "stateful", true),
-      variant("stateless", "stateless", false),
-    ],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<ProxyRestartObservations>(() => ({
+  rate: 30,
+  durationMs: 8000,
+  restart: timing("proxy restart", 2000),
+  recoveryBoundMs: 3000,
+  variants: [
+    variant("stateful, Redis store", "stateful", false),
+    variant("stateful, memory store, sticky", "stateful", true),
+    variant("stateless", "stateless", false),
+  ],
+}));
 
-const claim = (o: ProxyRestartObservations, prefix: string, label: string) =>
-  proxyRestart.invariants(o).find((i) => i.name.startsWith(prefix) && i.name.endsWith(`: ${label}`))?.holds;
+const holdsFor = (o: ProxyRestartObservations, prefix: string, label: string) =>
+  claim(proxyRestart.invariants(o), prefix, label);
 
 describe("proxy-restart measure and invariants (pure)", () => {
   it("every invariant holds when nobody is logged out and errors end once the proxy is back", () => {
@@ -42,7 +39,7 @@ describe("proxy-restart measure and invariants (pure)", () => {
     const o = observations((x) => {
       (x.variants[1] as ProxyRestartVariant).relogin = { ...noRelogin(), users: 3 };
     });
-    expect(claim(o, "no session lost on proxy restart", "stateful, memory store, sticky")).toBe(false);
+    expect(holdsFor(o, "no session lost on proxy restart", "stateful, memory store, sticky")).toBe(false);
   });
 
   it("a proxy that never came back, or errors long after, are caught", () => {
@@ -50,8 +47,8 @@ describe("proxy-restart measure and invariants (pure)", () => {
       (x.variants[0] as ProxyRestartVariant).backMs = null;
       (x.variants[2] as ProxyRestartVariant).summary = summaryOf({ lastErrorAfterHealMs: 4000 });
     });
-    expect(claim(o, "errors end within", "stateful, Redis store")).toBe(false);
-    expect(claim(o, "errors end within", "stateless")).toBe(false);
+    expect(holdsFor(o, "errors end within", "stateful, Redis store")).toBe(false);
+    expect(holdsFor(o, "errors end within", "stateless")).toBe(false);
   });
 
   it("the matrix gets the default stacks only (the memory store is this scenario's extra)", () => {

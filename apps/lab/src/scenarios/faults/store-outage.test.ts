@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LineChart } from "../../compare/results.js";
+import { fixture } from "../testing.js";
 import { type OutageLogin, type OutageObservations, type OutageVariant, storeOutage } from "./store-outage.js";
 import type { FaultSummary, WindowSummary } from "./summary.js";
 
@@ -47,38 +48,34 @@ function variant(label: string, mode: OutageVariant["mode"], change: Partial<Out
   };
 }
 
-function observations(change: (o: OutageObservations) => void = () => {}): OutageObservations {
-  const o: OutageObservations = {
-    rate: 100,
-    durationMs: 12_000,
-    stop: { label: "Redis stopped", plannedMs: 3000, startedMs: 3000, doneMs: 3150 },
-    downAtMs: 3100,
-    start: { label: "Redis started", plannedMs: 6000, startedMs: 6000, doneMs: 6400 },
-    recoveryBoundMs: 5000,
-    variants: [
-      variant("stateful", "session", {
-        relogin: { users: 15, unauthorized: 40, firstAtMs: 6500, succeeded: 15, failed: 0 },
-        summary: summary({
-          errors: { "503 store_unavailable": 350, "401 session_expired": 40 },
-          timeline: [
-            { t: 6, ok: 30, fail: 70, unknown: 0, rps: 30, p99: 900 },
-            { t: 7, ok: 60, fail: 40, unknown: 0, rps: 60, p99: 1900 },
-            { t: 8, ok: 100, fail: 0, unknown: 0, rps: 100, p99: 300 },
-          ],
-        }),
-        errorsAfterBack: { "503 store_unavailable": 4, "504 upstream_timeout": 6, "401 session_expired": 40 },
+const observations = fixture<OutageObservations>(() => ({
+  rate: 100,
+  durationMs: 12_000,
+  stop: { label: "Redis stopped", plannedMs: 3000, startedMs: 3000, doneMs: 3150 },
+  downAtMs: 3100,
+  start: { label: "Redis started", plannedMs: 6000, startedMs: 6000, doneMs: 6400 },
+  recoveryBoundMs: 5000,
+  variants: [
+    variant("stateful", "session", {
+      relogin: { users: 15, unauthorized: 40, firstAtMs: 6500, succeeded: 15, failed: 0 },
+      summary: summary({
+        errors: { "503 store_unavailable": 350, "401 session_expired": 40 },
+        timeline: [
+          { t: 6, ok: 30, fail: 70, unknown: 0, rps: 30, p99: 900 },
+          { t: 7, ok: 60, fail: 40, unknown: 0, rps: 60, p99: 1900 },
+          { t: 8, ok: 100, fail: 0, unknown: 0, rps: 100, p99: 300 },
+        ],
       }),
-      variant("stateless, denylist", "denylist"),
-      variant("stateless, no revocation", "none", {
-        summary: summary({ counts: { ok: 1200, fail: 0, unknown: 0 }, during: window(340, 0, 90), errors: {} }),
-        storeErrorsAfterBackMs: null,
-        errorsAfterBack: {},
-      }),
-    ],
-  };
-  change(o);
-  return o;
-}
+      errorsAfterBack: { "503 store_unavailable": 4, "504 upstream_timeout": 6, "401 session_expired": 40 },
+    }),
+    variant("stateless, denylist", "denylist"),
+    variant("stateless, no revocation", "none", {
+      summary: summary({ counts: { ok: 1200, fail: 0, unknown: 0 }, during: window(340, 0, 90), errors: {} }),
+      storeErrorsAfterBackMs: null,
+      errorsAfterBack: {},
+    }),
+  ],
+}));
 
 const find = (o: OutageObservations, name: string) => storeOutage.invariants(o).find((i) => i.name === name);
 

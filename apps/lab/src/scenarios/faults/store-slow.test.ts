@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fixture } from "../testing.js";
 import { type SlowVariant, type StoreSlowObservations, storeSlow } from "./store-slow.js";
 import { noRelogin, summaryOf, timing, windowOf } from "./testing/fixtures.js";
 
@@ -17,22 +18,18 @@ function variant(label: string, stack: "stateful" | "stateless", change: Partial
   };
 }
 
-function observations(change: (o: StoreSlowObservations) => void = () => {}): StoreSlowObservations {
-  const o: StoreSlowObservations = {
-    rate: 40,
-    durationMs: 9000,
-    delayMs: 200,
-    pastDeadlineDelayMs: 1500,
-    deadlineMs: 1000,
-    slow: timing("Redis +200 ms", 1500),
-    worse: timing("+1500 ms", 4500),
-    heal: timing("healed", 6500),
-    recoveryBoundMs: 5000,
-    variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<StoreSlowObservations>(() => ({
+  rate: 40,
+  durationMs: 9000,
+  delayMs: 200,
+  pastDeadlineDelayMs: 1500,
+  deadlineMs: 1000,
+  slow: timing("Redis +200 ms", 1500),
+  worse: timing("+1500 ms", 4500),
+  heal: timing("healed", 6500),
+  recoveryBoundMs: 5000,
+  variants: [variant("stateful", "stateful"), variant("stateless, denylist", "stateless")],
+}));
 
 const holds = (o: StoreSlowObservations, prefix: string) =>
   storeSlow

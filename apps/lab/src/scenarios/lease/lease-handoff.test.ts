@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../../compare/results.js";
+import { fixture, holdsByName } from "../testing.js";
 import { leaseHandoff } from "./lease-handoff.js";
 import { type HandoffRound, type LeaseHandoffObservations, overlaps, type Variant } from "./lease-handoff-report.js";
 
@@ -14,36 +15,31 @@ const round = (handoffMs: number | null, staleWrite: HandoffRound["staleWrite"],
 
 const writes = (...tokens: number[]): Variant["writes"] => tokens.map((token) => ({ owner: `w-${token}.1`, token }));
 
-function observations(change: (o: LeaseHandoffObservations) => void = () => {}): LeaseHandoffObservations {
-  const o: LeaseHandoffObservations = {
-    workers: 3,
-    ttlMs: 800,
-    renewEveryMs: 266,
-    stallMs: 400,
-    slackMs: 1000,
-    variants: [
-      {
-        key: "fenced",
-        label: "fenced",
-        isFenced: true,
-        rounds: [round(900, "refused", 1), round(1000, "refused", 2)],
-        writes: writes(1, 1, 2, 2, 3),
-      },
-      {
-        key: "unfenced",
-        label: "unfenced",
-        isFenced: false,
-        rounds: [round(950, "accepted", 1), round(1020, "accepted", 2)],
-        writes: writes(1, 2, 1, 3, 2),
-      },
-    ],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<LeaseHandoffObservations>(() => ({
+  workers: 3,
+  ttlMs: 800,
+  renewEveryMs: 266,
+  stallMs: 400,
+  slackMs: 1000,
+  variants: [
+    {
+      key: "fenced",
+      label: "fenced",
+      isFenced: true,
+      rounds: [round(900, "refused", 1), round(1000, "refused", 2)],
+      writes: writes(1, 1, 2, 2, 3),
+    },
+    {
+      key: "unfenced",
+      label: "unfenced",
+      isFenced: false,
+      rounds: [round(950, "accepted", 1), round(1020, "accepted", 2)],
+      writes: writes(1, 2, 1, 3, 2),
+    },
+  ],
+}));
 
-const holds = (o: LeaseHandoffObservations) =>
-  Object.fromEntries(leaseHandoff.invariants(o).map((i) => [i.name, i.holds]));
+const holds = (o: LeaseHandoffObservations) => holdsByName(leaseHandoff.invariants(o));
 const TAKEOVER = "another worker takes over within ttl + one renewal interval";
 const TOKENS = "fencing tokens grow with every handoff";
 const FENCED = "with the fence: 0 overlaps, every resumed holder's write refused";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../../compare/results.js";
+import { fixture, holdsByName, variantByKey } from "../testing.js";
 import { type ConnectionBindingObservations, connectionBinding } from "./connection-binding.js";
 
 type Variant = ConnectionBindingObservations["variants"][number];
@@ -19,31 +20,26 @@ const variant = (key: Variant["key"], label: string, change: Partial<Variant> = 
   ...change,
 });
 
-function observations(change: (o: ConnectionBindingObservations) => void = () => {}): ConnectionBindingObservations {
-  const o: ConnectionBindingObservations = {
-    requestsPerVariant: 50,
-    variants: [
-      variant("connection-proxy", "connection, via the proxy", {
-        servedAsA: 16,
-        refused: 34,
-        loginInstance: "sf-conn-2",
-        perInstance: {
-          "sf-conn-1": { answered: 17, servedAsA: 0 },
-          "sf-conn-2": { answered: 17, servedAsA: 16 },
-          "sf-conn-3": { answered: 16, servedAsA: 0 },
-        },
-      }),
-      variant("cookie-proxy", "cookie, via the proxy"),
-      variant("connection-direct", "connection, direct", { ownConnectionStatus: 200 }),
-    ],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<ConnectionBindingObservations>(() => ({
+  requestsPerVariant: 50,
+  variants: [
+    variant("connection-proxy", "connection, via the proxy", {
+      servedAsA: 16,
+      refused: 34,
+      loginInstance: "sf-conn-2",
+      perInstance: {
+        "sf-conn-1": { answered: 17, servedAsA: 0 },
+        "sf-conn-2": { answered: 17, servedAsA: 16 },
+        "sf-conn-3": { answered: 16, servedAsA: 0 },
+      },
+    }),
+    variant("cookie-proxy", "cookie, via the proxy"),
+    variant("connection-direct", "connection, direct", { ownConnectionStatus: 200 }),
+  ],
+}));
 
-const get = (o: ConnectionBindingObservations, key: Variant["key"]) => o.variants.find((v) => v.key === key) as Variant;
-const holds = (o: ConnectionBindingObservations) =>
-  Object.fromEntries(connectionBinding.invariants(o).map((i) => [i.name, i.holds]));
+const get = (o: ConnectionBindingObservations, key: Variant["key"]) => variantByKey(o, key);
+const holds = (o: ConnectionBindingObservations) => holdsByName(connectionBinding.invariants(o));
 const LEAK = "behind a pooling proxy, connection binding serves other clients as the logged-in user";
 const COOKIE = "cookie binding never does";
 const DIRECT = "without a pooling hop, connection binding serves no other client";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../../compare/results.js";
+import { fixture, holdsByName } from "../testing.js";
 import { expiry } from "./expiry.js";
 import type { ExpiryObservations } from "./expiry-report.js";
 
@@ -14,55 +15,51 @@ const stats = (count: number, ttl: [number, number] | null, avgBytes = 520): Sta
   withoutTtl: ttl === null ? count : 0,
 });
 
-function observations(change: (o: ExpiryObservations) => void = () => {}): ExpiryObservations {
-  const o: ExpiryObservations = {
-    abandoned: 20,
-    slackMs: 1500,
-    variants: [
-      {
-        label: "soft state, SESSION_TTL=2 s",
-        state: "soft",
-        ttlSeconds: 2,
-        logins: 20,
-        loginFailures: 0,
-        loginSpanMs: 1700,
-        waitedMs: 3500,
-        afterLogin: { sessions: 20, indexes: 20, other: 0 },
-        afterWait: { sessions: 0, indexes: 20, other: 0 },
-        sessionKeys: stats(20, [548, 1994]),
-        indexKeys: stats(20, [28_798_000, 28_800_000], 216),
-      },
-      {
-        label: "hard state (no TTL)",
-        state: "hard",
-        ttlSeconds: null,
-        logins: 20,
-        loginFailures: 0,
-        loginSpanMs: 1700,
-        waitedMs: 1800,
-        afterLogin: { sessions: 20, indexes: 20, other: 0 },
-        afterWait: { sessions: 20, indexes: 20, other: 0 },
-        sessionKeys: stats(20, null),
-        indexKeys: stats(20, null, 216),
-      },
-    ],
-    denylist: {
-      label: "stateless, REVOCATION=denylist",
-      accessTtlSeconds: 300,
-      logouts: 10,
-      logoutFailures: 0,
-      jti: stats(10, [303_000, 304_800], 136),
-      fid: stats(10, [304_900, 305_000], 136),
-      foreign: 0,
+const observations = fixture<ExpiryObservations>(() => ({
+  abandoned: 20,
+  slackMs: 1500,
+  variants: [
+    {
+      label: "soft state, SESSION_TTL=2 s",
+      state: "soft",
+      ttlSeconds: 2,
+      logins: 20,
+      loginFailures: 0,
+      loginSpanMs: 1700,
+      waitedMs: 3500,
+      afterLogin: { sessions: 20, indexes: 20, other: 0 },
+      afterWait: { sessions: 0, indexes: 20, other: 0 },
+      sessionKeys: stats(20, [548, 1994]),
+      indexKeys: stats(20, [28_798_000, 28_800_000], 216),
     },
-  };
-  change(o);
-  return o;
-}
+    {
+      label: "hard state (no TTL)",
+      state: "hard",
+      ttlSeconds: null,
+      logins: 20,
+      loginFailures: 0,
+      loginSpanMs: 1700,
+      waitedMs: 1800,
+      afterLogin: { sessions: 20, indexes: 20, other: 0 },
+      afterWait: { sessions: 20, indexes: 20, other: 0 },
+      sessionKeys: stats(20, null),
+      indexKeys: stats(20, null, 216),
+    },
+  ],
+  denylist: {
+    label: "stateless, REVOCATION=denylist",
+    accessTtlSeconds: 300,
+    logouts: 10,
+    logoutFailures: 0,
+    jti: stats(10, [303_000, 304_800], 136),
+    fid: stats(10, [304_900, 305_000], 136),
+    foreign: 0,
+  },
+}));
 
 const soft = (o: ExpiryObservations) => o.variants[0] as StateVariant;
 const hard = (o: ExpiryObservations) => o.variants[1] as StateVariant;
-const holds = (o: ExpiryObservations) => Object.fromEntries(expiry.invariants(o).map((i) => [i.name, i.holds]));
+const holds = (o: ExpiryObservations) => holdsByName(expiry.invariants(o));
 
 describe("expiry invariants", () => {
   it("soft state with 0 session keys left and hard state with all N → every invariant holds", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../../compare/results.js";
+import { fixture, holdsByName, variantByKey } from "../testing.js";
 import { type RefreshRaceObservations, raceCodes, refreshRace } from "./refresh-race.js";
 
 type Variant = RefreshRaceObservations["variants"][number];
@@ -13,22 +14,17 @@ const strictUser = (): UserRace => ({
 });
 const graceUser = (): UserRace => ({ race: ["200", "200", "200"], followUps: ["200", "200", "200"], loggedOut: false });
 
-function observations(change: (o: RefreshRaceObservations) => void = () => {}): RefreshRaceObservations {
-  const o: RefreshRaceObservations = {
-    tabs: 3,
-    instances: 3,
-    variants: [
-      { key: "strict", label: "REFRESH_GRACE=0 (default)", graceSeconds: 0, users: [strictUser(), strictUser()] },
-      { key: "grace", label: "REFRESH_GRACE=5", graceSeconds: 5, users: [graceUser(), graceUser()] },
-    ],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<RefreshRaceObservations>(() => ({
+  tabs: 3,
+  instances: 3,
+  variants: [
+    { key: "strict", label: "REFRESH_GRACE=0 (default)", graceSeconds: 0, users: [strictUser(), strictUser()] },
+    { key: "grace", label: "REFRESH_GRACE=5", graceSeconds: 5, users: [graceUser(), graceUser()] },
+  ],
+}));
 
-const get = (o: RefreshRaceObservations, key: Variant["key"]) => o.variants.find((v) => v.key === key) as Variant;
-const holds = (o: RefreshRaceObservations) =>
-  Object.fromEntries(refreshRace.invariants(o).map((i) => [i.name, i.holds]));
+const get = (o: RefreshRaceObservations, key: Variant["key"]) => variantByKey(o, key);
+const holds = (o: RefreshRaceObservations) => holdsByName(refreshRace.invariants(o));
 const LOGS_OUT = "without a grace window, racing tabs log users out";
 const ONE_WINS = "without a grace window exactly one racing tab wins";
 const GRACE = "with REFRESH_GRACE=5 no user is logged out";

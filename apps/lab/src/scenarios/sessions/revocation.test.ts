@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BarChart } from "../../compare/results.js";
+import { fixture, holdsByName, variantByKey } from "../testing.js";
 import { revocation } from "./revocation.js";
 import type { RevocationObservations } from "./revocation-report.js";
 
@@ -34,22 +35,18 @@ const variant = (
   meCost: { requests: 60, ok: 60, p50Ms: p50, p90Ms: p50 * 2 },
 });
 
-function observations(change: (o: RevocationObservations) => void = () => {}): RevocationObservations {
-  const o: RevocationObservations = {
-    pollIntervalMs: 100,
-    variants: [
-      variant("store", "stateful, Redis store", 0, [0, 0, 0], 2.1),
-      variant("cache", "stateful, SESSION_CACHE=3", 3000, [2904, 2105, 1201], 1.6),
-      variant("denylist", "stateless, REVOCATION=denylist", 0, [0, 0, 0], 2.4),
-      variant("expiry", "stateless, REVOCATION=none, ACCESS_TTL=5", 5000, [4300, 3103, 1406], 1.5),
-    ],
-  };
-  change(o);
-  return o;
-}
+const observations = fixture<RevocationObservations>(() => ({
+  pollIntervalMs: 100,
+  variants: [
+    variant("store", "stateful, Redis store", 0, [0, 0, 0], 2.1),
+    variant("cache", "stateful, SESSION_CACHE=3", 3000, [2904, 2105, 1201], 1.6),
+    variant("denylist", "stateless, REVOCATION=denylist", 0, [0, 0, 0], 2.4),
+    variant("expiry", "stateless, REVOCATION=none, ACCESS_TTL=5", 5000, [4300, 3103, 1406], 1.5),
+  ],
+}));
 
-const get = (o: RevocationObservations, key: Variant["key"]) => o.variants.find((v) => v.key === key) as Variant;
-const holds = (o: RevocationObservations) => Object.fromEntries(revocation.invariants(o).map((i) => [i.name, i.holds]));
+const get = (o: RevocationObservations, key: Variant["key"]) => variantByKey(o, key);
+const holds = (o: RevocationObservations) => holdsByName(revocation.invariants(o));
 const IMMEDIATE = "revocation latency is 0 with a denylist";
 const CACHE = "SESSION_CACHE=3 revokes after a delay of at most the snapshot's life";
 const EXPIRY = "REVOCATION=none revokes only when the access token expires";

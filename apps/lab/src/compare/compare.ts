@@ -9,7 +9,7 @@ import { buildFaultMatrix } from "./fault-matrix.js";
 import { createContext, StackPool } from "./pool.js";
 import { createProgress, silentProgress } from "./progress.js";
 import { writeReport } from "./report/index.js";
-import type { Results, ScenarioResult } from "./results.js";
+import { nothingMeasured, type Results, type ScenarioResult } from "./results.js";
 import { acquireRunLock } from "./run-lock.js";
 import { type Scenario, timingOf } from "./scenario.js";
 
@@ -73,12 +73,7 @@ async function runOne(
     result = {
       ...base,
       durationMs: Date.now() - startedAt.getTime(),
-      tables: [],
-      charts: [],
-      reading: [],
-      invariants: [],
-      outcomes: {},
-      data: {},
+      ...nothingMeasured(),
       error: error instanceof Error ? error.message : String(error),
     };
   }

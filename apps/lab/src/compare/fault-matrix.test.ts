@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildFaultMatrix } from "./fault-matrix.js";
-import type { FaultCell, ScenarioResult } from "./results.js";
+import { type FaultCell, nothingMeasured, type ScenarioResult } from "./results.js";
 
 const result = (id: string, faultCells?: FaultCell[]): ScenarioResult => ({
   id,
@@ -8,12 +8,7 @@ const result = (id: string, faultCells?: FaultCell[]): ScenarioResult => ({
   question: "?",
   startedAt: "2026-01-01T00:00:00.000Z",
   durationMs: 1,
-  tables: [],
-  charts: [],
-  reading: [],
-  invariants: [],
-  outcomes: {},
-  data: {},
+  ...nothingMeasured(),
   ...(faultCells ? { faultCells } : {}),
 });
 const cell = (fault: FaultCell["fault"], stack: FaultCell["stack"], errors: string): FaultCell => ({

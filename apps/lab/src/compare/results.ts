@@ -125,6 +125,12 @@ export interface ScenarioResult {
   error?: string;
 }
 
+/** What a scenario that measured nothing shows: no table, chart, sentence, claim or count. */
+export const nothingMeasured = (): Pick<
+  ScenarioResult,
+  "tables" | "charts" | "reading" | "invariants" | "outcomes" | "data"
+> => ({ tables: [], charts: [], reading: [], invariants: [], outcomes: {}, data: {} });
+
 export interface RunEnvironment {
   cpus: number;
   cpuModel: string;

@@ -132,31 +132,27 @@ export const dbDown = defineFaultScenario({
       actions: {
         down: () => outage.start(),
         probe: () =>
-          outage.probe(
-            Promise.all(
-              relayed.map(async (r, i) => {
-                const instance = r.stack.instances[0];
-                const user = loginUsers[i] as LabUser;
-                const loadUser = targets[i]?.users[0];
-                if (!instance || !loadUser) return;
-                const downBefore = outage.isActive();
-                const [login, authOnlyTries, me] = await Promise.all([
-                  answerOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
-                  authOnly(loadUser, instance.url),
-                  answerOf(loadUser.clone().call(instance.url, "GET", "/me")),
-                ]);
-                probes.set(i, {
-                  ...notProbed,
-                  measuredWhileDown: downBefore && outage.isActive(),
-                  loginDuring: login.status,
-                  loginDuringCode: login.code,
-                  authOnlyTries,
-                  meDuring: me.status,
-                  meDuringCode: me.code,
-                });
-              }),
-            ),
-          ),
+          outage.probeEach(relayed, async (r, i) => {
+            const instance = r.stack.instances[0];
+            const user = loginUsers[i] as LabUser;
+            const loadUser = targets[i]?.users[0];
+            if (!instance || !loadUser) return;
+            const downBefore = outage.isActive();
+            const [login, authOnlyTries, me] = await Promise.all([
+              answerOf(user.clone().call(instance.url, "POST", "/auth/login", credentials(user))),
+              authOnly(loadUser, instance.url),
+              answerOf(loadUser.clone().call(instance.url, "GET", "/me")),
+            ]);
+            probes.set(i, {
+              ...notProbed,
+              measuredWhileDown: downBefore && outage.isActive(),
+              loginDuring: login.status,
+              loginDuringCode: login.code,
+              authOnlyTries,
+              meDuring: me.status,
+              meDuringCode: me.code,
+            });
+          }),
         up: async (_live, elapsedMs) => {
           const backMs = await outage.heal(elapsedMs);
           await Promise.all(

@@ -128,34 +128,30 @@ export const partition = defineFaultScenario({
       actions: {
         partition: () => cutOff.start(),
         probe: () =>
-          cutOff.probe(
-            Promise.all(
-              relayed.map(async (r, i) => {
-                const user = probeUsers[i] as LabUser;
-                const [cut, other] = r.stack.instances;
-                if (!cut || !other) throw new Error(`${r.stack.label}: needs two instances`);
-                const logout = await answerOf(user.clone().call(other.url, "POST", "/auth/logout"));
-                const cutBefore = cutOff.isActive();
-                const [me, ready, health] = await Promise.all([
-                  answerOf(user.clone().call(cut.url, "GET", "/me")),
-                  fetch(`${cut.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
-                    (res) => res.status,
-                    () => 0,
-                  ),
-                  backendHealth(r.stack).catch(() => ({}) as Record<string, string>),
-                ]);
-                probes.set(i, {
-                  ...notProbed,
-                  measuredWhileCut: cutBefore && cutOff.isActive(),
-                  logoutStatus: logout.status,
-                  meDuring: me.status,
-                  meDuringCode: me.code,
-                  readyDuring: ready,
-                  proxySaw: health[cut.id] ?? "unknown",
-                });
-              }),
-            ),
-          ),
+          cutOff.probeEach(relayed, async (r, i) => {
+            const user = probeUsers[i] as LabUser;
+            const [cut, other] = r.stack.instances;
+            if (!cut || !other) throw new Error(`${r.stack.label}: needs two instances`);
+            const logout = await answerOf(user.clone().call(other.url, "POST", "/auth/logout"));
+            const cutBefore = cutOff.isActive();
+            const [me, ready, health] = await Promise.all([
+              answerOf(user.clone().call(cut.url, "GET", "/me")),
+              fetch(`${cut.url}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+                (res) => res.status,
+                () => 0,
+              ),
+              backendHealth(r.stack).catch(() => ({}) as Record<string, string>),
+            ]);
+            probes.set(i, {
+              ...notProbed,
+              measuredWhileCut: cutBefore && cutOff.isActive(),
+              logoutStatus: logout.status,
+              meDuring: me.status,
+              meDuringCode: me.code,
+              readyDuring: ready,
+              proxySaw: health[cut.id] ?? "unknown",
+            });
+          }),
         heal: async (_live, elapsedMs) => {
           const healedMs = await cutOff.heal(elapsedMs);
           await new Promise((resolve) => setTimeout(resolve, 1_500));

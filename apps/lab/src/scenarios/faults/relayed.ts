@@ -102,9 +102,9 @@ export function healedRelayFault(
     },
     /** Whether the fault is in force right now (a probe checks it before and after its requests). */
     isActive: () => active?.isActive() === true,
-    /** Runs `work` as the probe the heal waits for. */
-    async probe(work: Promise<unknown>): Promise<void> {
-      probed = work;
+    /** Probes every item at once: the probe the heal waits for. */
+    async probeEach<T>(items: readonly T[], probe: (item: T, i: number) => Promise<void>): Promise<void> {
+      probed = Promise.all(items.map(probe));
       await probed;
     },
     /** Ends the fault once the probe is done; resolves to when it really healed (ms since the load started). */

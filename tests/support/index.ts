@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createPgPool, createRedisClient, type RedisClient } from "@statelab/backend";
+import { createAccounts, createPgPool, createRedisClient, type RedisClient } from "@statelab/backend";
 import { createLogger } from "@statelab/http";
 import { createPasswordHasher, createPgUserStore, type PasswordHasher, TEST_ONLY_PARAMS } from "@statelab/users";
+import type { Express } from "express";
 import type pg from "pg";
+import request from "supertest";
 import { afterAll, inject } from "vitest";
 
 /** A name no other test (or earlier run) has used: tests share one database. */
@@ -48,4 +50,42 @@ export const testHasher = () => {
 export async function testUserStore() {
   const pool = await testPool();
   return { pool, users: createPgUserStore({ pool, hasher: await testHasher() }) };
+}
+
+/** The accounts an app under test authenticates against (cheap hashing) and its readiness checks. */
+export async function testAccounts(
+  pool: pg.Pool,
+  redis: RedisClient,
+  config: { redisPrefix: string; loginMaxFailures: number },
+) {
+  const accounts = createAccounts({
+    pool,
+    redis,
+    hasher: await testHasher(),
+    keyPrefix: config.redisPrefix,
+    loginMaxFailures: config.loginMaxFailures,
+  });
+  return { ...accounts, readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() } };
+}
+
+/**
+ * Signs up a fresh user (unless `credentials` are given) and logs in through `target`:
+ * the credentials and the login's response, for a client of either backend to read.
+ */
+export async function signupAndLogin(
+  target: Express | string,
+  credentials: { username: string; password: string } | undefined,
+  fresh: { prefix: string; password: string },
+) {
+  const creds = credentials ?? { username: uniqueName(fresh.prefix), password: fresh.password };
+  if (!credentials)
+    await request(target as string)
+      .post("/auth/signup")
+      .send(creds)
+      .expect(201);
+  const res = await request(target as string)
+    .post("/auth/login")
+    .send(creds)
+    .expect(200);
+  return { credentials: creds, userId: res.body.user.id as string, res };
 }

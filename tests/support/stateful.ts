@@ -1,7 +1,6 @@
-import { createAccounts } from "@statelab/backend";
 import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
 import { inject } from "vitest";
-import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
@@ -20,13 +19,7 @@ export async function statefulTestApp(env: Record<string, string> = {}) {
     LOG_REQUESTS: "false",
     ...env,
   });
-  const { users, authenticate } = createAccounts({
-    pool,
-    redis,
-    hasher: await testHasher(),
-    keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
-  });
+  const { users, authenticate, readiness } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
@@ -34,7 +27,7 @@ export async function statefulTestApp(env: Record<string, string> = {}) {
     redis,
     secret: TEST_SECRET,
     logger: silentLogger,
-    readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
+    readiness,
   });
   return { app, config, redis, users, pool };
 }

@@ -1,11 +1,10 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createAccounts } from "@statelab/backend";
 import { createApp, loadKeySet, loadStatelessConfig, type StatelessConfig } from "@statelab/stateless";
 import type pg from "pg";
 import { inject } from "vitest";
-import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 /** A key directory of its own, so tests never touch the lab's keys. */
 export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
@@ -20,13 +19,7 @@ export async function statelessAppOn(
   keys = loadKeySet(config.keyDir, config.jwtAlg),
 ) {
   const redis = await testRedis();
-  const { users, authenticate } = createAccounts({
-    pool,
-    redis,
-    hasher: await testHasher(),
-    keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
-  });
+  const { users, authenticate, readiness } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
@@ -35,7 +28,7 @@ export async function statelessAppOn(
     redis,
     keys,
     logger: silentLogger,
-    readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },
+    readiness,
   });
   return { app, users, keys, redis };
 }

@@ -4,9 +4,9 @@ import { type ActiveFault, type FaultSpec, type Relay, startRelay, startTimedFau
 import { startRedis } from "@statelab/infra";
 import type { Lab } from "../stack/lab.js";
 import { labHome } from "../stack/lab.js";
-import { freePort, freePorts, type Stack, startStack, stopStack } from "../stack/stack.js";
+import { freePort, freePorts, type Stack, type StackSpec, startStack, stopStack } from "../stack/stack.js";
 import { createUsers } from "../stack/users.js";
-import type { ProgressBar, ScenarioContext, StackSpec } from "./scenario.js";
+import type { ProgressBar, ScenarioContext } from "./scenario.js";
 import { authKindOf } from "./scenario.js";
 
 export type ProgressFactory = (label: string, total: number) => ProgressBar;
@@ -57,26 +57,11 @@ export class StackPool {
     const count = spec.count ?? 3;
     const [proxyPort, adminPort, ...ports] = await freePorts(count + 2);
     // Each stack gets its own key prefix, so a scenario can count exactly its own keys.
-    const prefix = `lab:${this.runId}:${spec.label}:${randomBytes(2).toString("hex")}:`;
+    const prefix = `lab:${this.runId}:${spec.label ?? spec.app}:${randomBytes(2).toString("hex")}:`;
     const stack = await startStack(
       this.lab.supervisor,
-      {
-        ...this.lab.shared,
-        redisPrefix: prefix,
-        redisUrl: spec.redisUrl ?? this.lab.shared.redisUrl,
-        databaseUrl: spec.databaseUrl ?? this.lab.shared.databaseUrl,
-      },
-      {
-        app: spec.app,
-        label: spec.label,
-        ports,
-        proxyPort: proxyPort as number,
-        adminPort: adminPort as number,
-        strategy: spec.strategy ?? (spec.app === "stateful" ? "sticky-cookie" : "round-robin"),
-        lb: spec.lb ?? "builtin",
-        env: spec.env ?? {},
-        instanceEnv: spec.instanceEnv ?? [],
-      },
+      { ...this.lab.shared, redisPrefix: prefix },
+      { ...spec, ports, proxyPort: proxyPort as number, adminPort: adminPort as number },
     );
     this.prefixes.set(stack, prefix);
     return stack;

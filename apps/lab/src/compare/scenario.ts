@@ -1,27 +1,7 @@
 import type { ActiveFault, FaultSpec, Relay } from "@statelab/faults";
-import type { StrategyName } from "@statelab/proxy";
-import type { AppName, LoadBalancer, SharedState, Stack } from "../stack/stack.js";
+import type { AppName, SharedState, Stack, StackSpec } from "../stack/stack.js";
 import type { AuthKind, LabUser } from "../stack/users.js";
 import type { Chart, FaultCell, Invariant, OutcomeCounts, ScenarioResult, Table } from "./results.js";
-
-/** Which stack a scenario wants; equal specs share one running stack unless `fresh`. */
-export interface StackSpec {
-  app: AppName;
-  /** Shown in the report and used for instance ids (`<label>-1`…). */
-  label: string;
-  count?: number;
-  strategy?: StrategyName;
-  lb?: LoadBalancer;
-  env?: Record<string, string>;
-  /** Another Redis than the lab's (the store-outage scenario stops its own; store-slow goes through a relay). */
-  redisUrl?: string;
-  /** Another Postgres URL than the lab's (db-down reaches it through a relay). */
-  databaseUrl?: string;
-  /** Extra env per instance, by index: one instance's REDIS_URL through a relay, one skewed clock. */
-  instanceEnv?: Array<Record<string, string>>;
-  /** Start a stack of its own, stopped when the scenario ends (for scenarios that break it). */
-  fresh?: boolean;
-}
 
 export interface ProgressBar {
   /** Sets how far it is, out of `total`. */

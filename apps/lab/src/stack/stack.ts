@@ -18,22 +18,40 @@ export interface SharedState {
   logDir: string;
 }
 
-export interface StackOptions {
+/**
+ * A stack as the lab or a scenario asks for it — the one description of a stack: which
+ * app, how many instances behind which load balancer, configured how. `compare` shares
+ * one running stack per equal spec unless it is `fresh`.
+ */
+export interface StackSpec {
   app: AppName;
-  /** Instance ports; one instance per port. */
-  ports: number[];
-  proxyPort: number;
-  /** The built-in proxy's admin API; HAProxy has none. */
-  adminPort: number;
-  strategy: StrategyName;
-  lb: LoadBalancer;
+  /** Names the instances (`<label>-1`…) and shows in the report; the app's name unless given. */
+  label?: string;
+  /** Instances (compare's pool; `up` gives one port per instance). */
+  count?: number;
+  /** The load balancer's strategy: sticky-cookie for the stateful app, round-robin for the stateless one, unless given. */
+  strategy?: StrategyName;
+  lb?: LoadBalancer;
   /** The app's mode variables (SESSION_STORE, REVOCATION, …). */
   env?: Record<string, string>;
-  /** Names instances `<label>-1…`; defaults to the app name. */
-  label?: string;
-  /** Extra env per instance, by index, over `env`. */
+  /** Extra env per instance, by index, over `env`: one instance's REDIS_URL through a relay, one skewed clock. */
   instanceEnv?: Array<Record<string, string>>;
+  /** Another Redis than the lab's (store-outage stops its own; the fault scenarios go through relays). */
+  redisUrl?: string;
+  /** Another Postgres than the lab's (db-down reaches it through a relay). */
+  databaseUrl?: string;
+  /** A stack of the scenario's own, stopped when it ends (for scenarios that break it). */
+  fresh?: boolean;
 }
+
+/** Where a stack listens: one port per instance, the load balancer's, and the built-in proxy's admin API (HAProxy has none). */
+export interface StackPorts {
+  ports: number[];
+  proxyPort: number;
+  adminPort: number;
+}
+
+type StackOptions = StackSpec & StackPorts & { label: string; strategy: StrategyName; lb: LoadBalancer };
 
 export interface Instance {
   id: string;
@@ -89,8 +107,8 @@ function instanceEnv(
   return {
     PORT: String(port),
     INSTANCE_ID: id,
-    DATABASE_URL: shared.databaseUrl,
-    REDIS_URL: shared.redisUrl,
+    DATABASE_URL: options.databaseUrl ?? shared.databaseUrl,
+    REDIS_URL: options.redisUrl ?? shared.redisUrl,
     REDIS_PREFIX: shared.redisPrefix,
     KEY_DIR: shared.keyDir,
     // Requests arrive from the proxy on loopback; its X-Forwarded-For names the client.
@@ -157,8 +175,18 @@ function startProxy(supervisor: Supervisor, shared: SharedState, options: StackO
  * Starts N instances of one app (real processes, in parallel) and the load
  * balancer in front of them; resolves when every one of them answers.
  */
-export async function startStack(supervisor: Supervisor, shared: SharedState, options: StackOptions): Promise<Stack> {
-  const label = options.label ?? options.app;
+export async function startStack(
+  supervisor: Supervisor,
+  shared: SharedState,
+  spec: StackSpec & StackPorts,
+): Promise<Stack> {
+  const label = spec.label ?? spec.app;
+  const options: StackOptions = {
+    ...spec,
+    label,
+    strategy: spec.strategy ?? (spec.app === "stateful" ? "sticky-cookie" : "round-robin"),
+    lb: spec.lb ?? "builtin",
+  };
   const ids = options.ports.map((_, i) => `${label}-${i + 1}`);
   const instances: Instance[] = options.ports.map((port, i) => {
     const id = ids[i] as string;

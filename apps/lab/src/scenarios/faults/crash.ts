@@ -1,5 +1,5 @@
-import type { StackSpec } from "../../compare/scenario.js";
 import { formatDuration, pct } from "../../format.js";
+import type { StackSpec } from "../../stack/stack.js";
 import { recoveryAfterHeal } from "./cells.js";
 import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { busiestInstance } from "./load.js";

@@ -1,7 +1,8 @@
 import type { Chart, FaultCell, Invariant, Marker, MatrixFault, StackName, Table } from "../../compare/results.js";
-import { defineScenario, type ScenarioContext, type StackSpec, type Timing } from "../../compare/scenario.js";
+import { defineScenario, type ScenarioContext, type Timing } from "../../compare/scenario.js";
 import { formatDuration } from "../../format.js";
 import type { Op } from "../../load/index.js";
+import type { StackSpec } from "../../stack/stack.js";
 import type { LabUser } from "../../stack/users.js";
 import { faultCell } from "./cells.js";
 import {

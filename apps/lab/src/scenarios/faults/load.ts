@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
-import type { ProgressBar, ScenarioContext, StackSpec } from "../../compare/scenario.js";
+import type { ProgressBar, ScenarioContext } from "../../compare/scenario.js";
 import { round } from "../../format.js";
 import { type LoadResponse, type Op, runLoad } from "../../load/index.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import type { LabUser } from "../../stack/users.js";
 
 /**

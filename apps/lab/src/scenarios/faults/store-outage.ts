@@ -1,8 +1,7 @@
-import type { StackSpec } from "../../compare/scenario.js";
 import { authKindOf } from "../../compare/scenario.js";
 import { formatDuration, pct } from "../../format.js";
 import type { Op } from "../../load/index.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { answerOf, type LabUser, signUpUsers } from "../../stack/users.js";
 import { defineFaultScenario, type FaultObservations, type FaultTiming, ownStacks } from "./define.js";
 import { countErrorKinds, describeErrors, firstCleanSecondAfter, lastMatchingAfter, marker } from "./summary.js";

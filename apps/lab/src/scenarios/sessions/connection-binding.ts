@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Agent, Client, request } from "undici";
 import type { Invariant } from "../../compare/results.js";
-import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { defineScenario } from "../../compare/scenario.js";
 import { pct } from "../../format.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { LabUser } from "../../stack/users.js";
 
 type VariantKey = "connection-proxy" | "cookie-proxy" | "connection-direct";

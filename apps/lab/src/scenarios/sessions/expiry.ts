@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { defineScenario, type ScenarioContext, type StackSpec } from "../../compare/scenario.js";
-import type { Stack } from "../../stack/stack.js";
+import { defineScenario, type ScenarioContext } from "../../compare/scenario.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { LabUser, mapLimit } from "../../stack/users.js";
 import { keyStats, type LabRedisClient, liveKeys, withRedis } from "../lab-redis.js";
 import {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { BarChart, Invariant, OutcomeCounts } from "../../compare/results.js";
-import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { defineScenario } from "../../compare/scenario.js";
 import { pct } from "../../format.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { LabUser, mapLimit, type Reply } from "../../stack/users.js";
 
 type VariantKey = "strict" | "grace";

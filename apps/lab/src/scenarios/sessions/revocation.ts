@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { authKindOf, defineScenario, type ScenarioContext, type StackSpec } from "../../compare/scenario.js";
+import { authKindOf, defineScenario, type ScenarioContext } from "../../compare/scenario.js";
 import { round } from "../../format.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { LabUser, mapLimit } from "../../stack/users.js";
 import { median, percentile } from "../../stats.js";
 import {

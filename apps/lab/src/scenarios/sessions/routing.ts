@@ -1,9 +1,9 @@
 import type { StrategyName } from "@statelab/proxy";
 import type { BarChart } from "../../compare/results.js";
-import { defineScenario, type ScenarioContext, type StackSpec } from "../../compare/scenario.js";
+import { defineScenario, type ScenarioContext } from "../../compare/scenario.js";
 import { pct } from "../../format.js";
 import { setStrategy } from "../../stack/admin.js";
-import type { Stack } from "../../stack/stack.js";
+import type { Stack, StackSpec } from "../../stack/stack.js";
 import { mapLimit } from "../../stack/users.js";
 
 interface Variant {

@@ -1,6 +1,7 @@
 import type { LatencySummary, OutcomeCounts } from "../../compare/results.js";
-import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { defineScenario } from "../../compare/scenario.js";
 import { round } from "../../format.js";
+import type { StackSpec } from "../../stack/stack.js";
 import { median } from "../../stats.js";
 import { fixedRateLatency, saturate } from "./saturate.js";
 

@@ -1,7 +1,8 @@
 import os from "node:os";
-import { defineScenario, type StackSpec } from "../../compare/scenario.js";
+import { defineScenario } from "../../compare/scenario.js";
 import { round } from "../../format.js";
 import { drain, enable } from "../../stack/admin.js";
+import type { StackSpec } from "../../stack/stack.js";
 import { median } from "../../stats.js";
 import { saturate } from "./saturate.js";
 

@@ -1,13 +1,13 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type ActiveFault, clockSkewEnv, type Direction, type Fault, type Relay } from "@statelab/faults";
-import { relayFault } from "../../compare/fault-specs.js";
 import { viaRelay } from "../../compare/pool.js";
 import type { StackName } from "../../compare/results.js";
 import type { ScenarioContext } from "../../compare/scenario.js";
 import { labHome } from "../../stack/lab.js";
 import type { AppName, Instance, Stack } from "../../stack/stack.js";
 import type { LabUser } from "../../stack/users.js";
+import { relayFault } from "./specs.js";
 
 /** A stack whose every path to the stores goes through a fault relay, and whose last instance has a movable clock. */
 export interface RelayedStack {

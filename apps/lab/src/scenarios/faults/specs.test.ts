@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { startRelay, startTimedFault } from "@statelab/faults";
 import { afterEach, describe, expect, it } from "vitest";
-import { Supervisor } from "../stack/children.js";
-import { processFault, relayFault } from "./fault-specs.js";
+import { Supervisor } from "../../stack/children.js";
+import { processFault, relayFault } from "./specs.js";
 
 /** The process state letter from /proc (R, S, T = stopped, Z…), or null once it is gone. */
 function stateOf(pid: number): string | null {

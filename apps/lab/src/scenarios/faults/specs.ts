@@ -1,5 +1,5 @@
 import type { Direction, Fault, FaultSpec, Relay } from "@statelab/faults";
-import type { Child } from "../stack/children.js";
+import type { Child } from "../../stack/children.js";
 
 /** The process faults of the lab, each undone when its time is up. */
 export type ProcessFaultKind = "kill" | "stop";

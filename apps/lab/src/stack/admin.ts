@@ -1,37 +1,43 @@
-import type { StrategyName } from "@statelab/proxy";
+import type { BackendStatus, StrategyName } from "@statelab/proxy";
 import type { Stack } from "./stack.js";
 
-/** The built-in proxy's admin API (apps/proxy): what scenarios use to drain, enable and inspect instances. */
-async function admin(stack: Stack, method: string, path: string, body?: object): Promise<unknown> {
+/**
+ * The built-in proxy's admin API (apps/proxy), the one client the lab has of it: the
+ * scenarios drain, enable and inspect instances, the control API switches strategies,
+ * the dashboard reads the backends. HAProxy has no such API (`adminUrl` null).
+ */
+async function admin(
+  stack: Stack,
+  method: string,
+  path: string,
+  options: { body?: object; timeoutMs?: number } = {},
+): Promise<Record<string, unknown>> {
   if (!stack.adminUrl) throw new Error(`${stack.label}: this load balancer has no admin API`);
   const res = await fetch(`${stack.adminUrl}${path}`, {
     method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(5000),
+    headers: options.body ? { "content-type": "application/json" } : {},
+    body: options.body ? JSON.stringify(options.body) : undefined,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
   });
-  if (!res.ok) throw new Error(`${stack.label}: admin ${method} ${path} → ${res.status}`);
-  return res.json();
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${stack.label}: admin ${method} ${path} → ${res.status} ${text}`.trim());
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** Switches the proxy's strategy at runtime (the admin API). */
-export const setStrategy = (stack: Stack, strategy: StrategyName) => admin(stack, "PUT", "/strategy", { strategy });
+/** The proxy's strategy right now. */
+export const strategyOf = async (stack: Stack, timeoutMs?: number) =>
+  String((await admin(stack, "GET", "/strategy", { timeoutMs })).strategy);
+/** Switches the proxy's strategy at runtime. */
+export const setStrategy = (stack: Stack, strategy: StrategyName, timeoutMs?: number) =>
+  admin(stack, "PUT", "/strategy", { body: { strategy }, timeoutMs });
 export const drain = (stack: Stack, id: string) => admin(stack, "POST", `/backends/${id}/drain`);
 export const enable = (stack: Stack, id: string) => admin(stack, "POST", `/backends/${id}/enable`);
 
+/** The strategy and every backend as the proxy sees it (health, in flight, served, failed). */
+export const backends = async (stack: Stack, timeoutMs?: number) =>
+  (await admin(stack, "GET", "/backends", { timeoutMs })) as { strategy: string; backends: BackendStatus[] };
+
 /** What the proxy thinks of each instance right now: id → "up" / "down" / …. */
 export async function backendHealth(stack: Stack): Promise<Record<string, string>> {
-  const { backends } = (await admin(stack, "GET", "/backends")) as { backends: Array<{ id: string; health: string }> };
-  return Object.fromEntries(backends.map((backend) => [backend.id, backend.health]));
-}
-
-/** Waits until the proxy sees every instance up again (after a restart), bounded. */
-export async function waitAllUp(stack: Stack, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const { backends } = (await admin(stack, "GET", "/backends")) as { backends: Array<{ health: string }> };
-    if (backends.every((backend) => backend.health === "up")) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${stack.label}: not every instance was up after ${timeoutMs} ms`);
+  return Object.fromEntries((await backends(stack)).backends.map((backend) => [backend.id, backend.health]));
 }

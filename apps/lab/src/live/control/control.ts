@@ -1,4 +1,5 @@
 import { isStrategyName, strategyNames } from "@statelab/proxy";
+import { setStrategy, strategyOf } from "../../stack/admin.js";
 import type { Child } from "../../stack/children.js";
 import type { Stack } from "../../stack/stack.js";
 import { ControlError, type FaultKind, type FaultRequest } from "./faults.js";
@@ -164,12 +165,11 @@ export class LabControl {
 
   #strategyPlan(request: FaultRequest): Plan {
     const stack = this.#stack(request.target);
-    const adminUrl = stack.adminUrl;
     const name = request.value;
     if (!isStrategyName(name)) {
       throw new ControlError("bad_request", `strategy must be one of ${strategyNames.join(", ")}`);
     }
-    if (adminUrl === null) {
+    if (stack.adminUrl === null) {
       throw new ControlError("conflict", `${stack.label} runs behind HAProxy, whose strategy is fixed in its config`);
     }
     const plan: Plan = {
@@ -177,10 +177,10 @@ export class LabControl {
       stack: stack.label,
       undo: null,
       run: async () => {
-        const previous = await adminJson(`${adminUrl}/strategy`, "GET");
-        await adminJson(`${adminUrl}/strategy`, "PUT", { strategy: name });
-        plan.undo = { ...request, value: String(previous.strategy), forMs: null };
-        return `${stack.label} proxy: strategy ${previous.strategy} → ${name}`;
+        const previous = await strategyOf(stack, 3000);
+        await setStrategy(stack, name, 3000);
+        plan.undo = { ...request, value: previous, forMs: null };
+        return `${stack.label} proxy: strategy ${previous} → ${name}`;
       },
     };
     return plan;
@@ -274,16 +274,4 @@ async function restart(child: Child, id: string): Promise<string> {
   const wasRunning = child.isRunning;
   await child.restart();
   return `${wasRunning ? "restarted" : "started"} ${id} (pid ${child.pid})`;
-}
-
-async function adminJson(url: string, method: string, body?: object): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(3000),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
 }

@@ -1,4 +1,5 @@
-import { type BackendStatus, strategyNames } from "@statelab/proxy";
+import { strategyNames } from "@statelab/proxy";
+import { backends } from "../../stack/admin.js";
 import type { Child } from "../../stack/children.js";
 import type { Stack } from "../../stack/stack.js";
 import {
@@ -67,15 +68,6 @@ export interface DashboardOptions {
 
 const processState = (child: Child): ProcessState =>
   !child.isRunning ? "down" : child.isPaused ? "paused" : "running";
-
-async function readBackends(adminUrl: string): Promise<{ strategy: string; backends: BackendStatus[] } | null> {
-  try {
-    const res = await fetch(`${adminUrl}/backends`, { signal: AbortSignal.timeout(800) });
-    return res.ok ? ((await res.json()) as { strategy: string; backends: BackendStatus[] }) : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The dashboard's model: reads the topology (process states, the proxies' admin APIs),
@@ -155,7 +147,7 @@ export class Dashboard {
   }
 
   async #stackView(stack: Stack): Promise<StackView> {
-    const admin = stack.adminUrl && stack.proxy.isRunning ? await readBackends(stack.adminUrl) : null;
+    const admin = stack.adminUrl && stack.proxy.isRunning ? await backends(stack, 800).catch(() => null) : null;
     if (admin) this.#strategies.set(stack.label, admin.strategy);
     return {
       label: stack.label,

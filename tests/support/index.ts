@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createLogger } from "@statelab/http";
 import {
+  type BackendConfig,
+  createAccounts,
   createPasswordHasher,
   createPgPool,
   createPgUserStore,
@@ -53,6 +55,40 @@ export const testHasher = () => {
   cheapHasher ??= createPasswordHasher(TEST_ONLY_PARAMS);
   return cheapHasher;
 };
+
+/** Signs device cookies in in-process apps. */
+export const TEST_DEVICE_SECRET = "test-device-secret-test-device-secret-01";
+
+/**
+ * What in-process test apps run with besides their own env: a suite makes many
+ * users and parallel requests from one address (127.0.0.1), so the per-address
+ * signup limit and the hash queue's per-client share are raised. The login limits
+ * keep their defaults; the tests of these two set them back where they test them.
+ */
+export const TEST_APP_ENV = {
+  SIGNUP_MAX_PER_IP: "100000",
+  SIGNUP_MAX_GLOBAL: "100000",
+  HASH_QUEUE_PER_CLIENT: "1000",
+  HASH_QUEUE: "1000",
+} as const;
+
+/** The accounts (store, signup, login) of an in-process app, with cheap hashing. */
+export async function testAccounts(
+  pool: pg.Pool,
+  redis: RedisClient,
+  config: Pick<BackendConfig, "redisPrefix" | "loginLimits" | "signupLimits" | "hashQueue">,
+) {
+  return createAccounts({
+    pool,
+    redis,
+    hasher: await testHasher(),
+    keyPrefix: config.redisPrefix,
+    deviceSecret: TEST_DEVICE_SECRET,
+    loginLimits: config.loginLimits,
+    signupLimits: config.signupLimits,
+    hashQueue: config.hashQueue,
+  });
+}
 
 export async function testUserStore() {
   const pool = await testPool();

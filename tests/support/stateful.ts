@@ -1,7 +1,6 @@
 import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
-import { createAccounts } from "@statelab/users";
 import { inject } from "vitest";
-import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, TEST_APP_ENV, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
@@ -18,19 +17,15 @@ export async function statefulTestApp(env: Record<string, string> = {}) {
     REDIS_PREFIX: uniquePrefix("sf"),
     INSTANCE_ID: "stateful-test",
     LOG_REQUESTS: "false",
+    ...TEST_APP_ENV,
     ...env,
   });
-  const { users, authenticate } = createAccounts({
-    pool,
-    redis,
-    hasher: await testHasher(),
-    keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
-  });
+  const { users, authenticate, signup } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
     authenticate,
+    signup,
     redis,
     secret: TEST_SECRET,
     logger: silentLogger,

@@ -8,10 +8,10 @@ import {
   STATELESS_MIGRATIONS,
   type StatelessConfig,
 } from "@statelab/stateless";
-import { createAccounts, migrate } from "@statelab/users";
+import { migrate } from "@statelab/users";
 import type pg from "pg";
 import { inject } from "vitest";
-import { silentLogger, testHasher, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, TEST_APP_ENV, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 /** A key directory of its own, so tests never touch the lab's keys. */
 export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
@@ -26,17 +26,12 @@ export async function statelessAppOn(
   keys = loadKeySet(config.keyDir, config.jwtAlg),
 ) {
   const redis = await testRedis();
-  const { users, authenticate } = createAccounts({
-    pool,
-    redis,
-    hasher: await testHasher(),
-    keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
-  });
+  const { users, authenticate, signup } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
     authenticate,
+    signup,
     pool,
     redis,
     keys,
@@ -60,6 +55,7 @@ export async function statelessTestApp(env: Record<string, string> = {}) {
     INSTANCE_ID: "stateless-test",
     KEY_DIR: tempKeyDir(),
     LOG_REQUESTS: "false",
+    ...TEST_APP_ENV,
     ...env,
   });
   const { app, users, keys, redis } = await statelessAppOn(pool, config);

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Service, startRedis } from "@statelab/infra";
-import { createAuthenticator, createLoginThrottle, createRedisClient, type RedisClient } from "@statelab/users";
+import { createRedisClient, type RedisClient } from "@statelab/users";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
+import { silentLogger, testAccounts, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
 import { TEST_SECRET } from "../../../tests/support/stateful.js";
 import { sleep, statefulLogin } from "../../../tests/support/stateful-client.js";
 import { createApp } from "./app.js";
@@ -23,18 +23,19 @@ beforeAll(async () => {
   redisServer = await startRedis({ stateDir, port: REDIS_PORT, log: () => {} });
   client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
   await client.connect();
-  const { users, pool } = await testUserStore();
+  const { pool } = await testUserStore();
   config = loadStatefulConfig({
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: redisServer.url,
     REDIS_PREFIX: uniquePrefix("outage"),
     LOG_REQUESTS: "false",
   });
-  const throttle = createLoginThrottle({ redis: client, keyPrefix: config.redisPrefix });
+  const { users, authenticate, signup } = await testAccounts(pool, client, config);
   app = createApp({
     config,
     users,
-    authenticate: createAuthenticator({ users, throttle }),
+    authenticate,
+    signup,
     redis: client,
     secret: TEST_SECRET,
     logger: silentLogger,

@@ -1,6 +1,13 @@
 import { createHttpApp, type Logger, type Metrics, methodNotAllowed, type ReadinessCheck } from "@statelab/http";
 import type { Leases, Singleton } from "@statelab/lease";
-import { type Authenticate, leaseRoutes, type RedisClient, type UserStore, userRoutes } from "@statelab/users";
+import {
+  type Authenticate,
+  leaseRoutes,
+  type RedisClient,
+  type Signup,
+  type UserStore,
+  userRoutes,
+} from "@statelab/users";
 import { type Request, Router } from "express";
 import type pg from "pg";
 import { requireBearer } from "./bearer.js";
@@ -15,6 +22,7 @@ export interface StatelessDeps {
   config: StatelessConfig;
   users: UserStore;
   authenticate: Authenticate;
+  signup: Signup;
   /** Refresh tokens and token epochs live here (the app's migrations must have run). */
   pool: pg.Pool;
   /** The denylist and epoch cache; connected by main.ts or the test. */
@@ -83,7 +91,13 @@ export function createApp(deps: StatelessDeps) {
       accessTtlSeconds: config.accessTtlSeconds,
       authenticated,
     }),
-    userRoutes({ users: deps.users, instanceId: config.instanceId, authenticated, describeAuth: describeTokenAuth }),
+    userRoutes({
+      users: deps.users,
+      signup: deps.signup,
+      instanceId: config.instanceId,
+      authenticated,
+      describeAuth: describeTokenAuth,
+    }),
   );
 
   if (deps.leases) {

@@ -1,6 +1,6 @@
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
 import { registerLeaseMetrics } from "@statelab/lease";
-import { migrate, openBackendState } from "@statelab/users";
+import { loadOrCreateSecret, migrate, openBackendState } from "@statelab/users";
 import { createApp } from "./app.js";
 import { loadStatelessConfig, type StatelessConfig } from "./config.js";
 import { loadKeySet } from "./tokens/keys.js";
@@ -9,7 +9,9 @@ import { STATELESS_MIGRATIONS } from "./tokens/refresh-store.js";
 async function main(config: StatelessConfig): Promise<void> {
   const logger = createLogger({ name: "stateless", instanceId: config.instanceId, level: config.logLevel });
   const keys = loadKeySet(config.keyDir, config.jwtAlg);
-  const state = await openBackendState(config, logger);
+  const state = await openBackendState(config, logger, {
+    deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
+  });
   await migrate(state.pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
   // With REVOCATION=none nothing per request needs Redis, so Redis does not decide readiness.
   const { redis: _redis, ...withoutRedis } = state.readiness;
@@ -24,7 +26,15 @@ async function main(config: StatelessConfig): Promise<void> {
     logger,
     metrics,
   });
-  const running = await serve(app, { port: config.port, host: config.host, logger, onClose: state.close });
+  const running = await serve(app, {
+    port: config.port,
+    host: config.host,
+    logger,
+    onClose: async () => {
+      keys.close();
+      await state.close();
+    },
+  });
   logger.info(
     { url: running.url, alg: keys.signer.alg, kid: keys.signer.kid, revocation: config.revocation },
     "stateless backend ready",

@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Service, startRedis } from "@statelab/infra";
-import {
-  createAuthenticator,
-  createLoginThrottle,
-  createRedisClient,
-  migrate,
-  type RedisClient,
-} from "@statelab/users";
+import { createRedisClient, migrate, type RedisClient } from "@statelab/users";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
+import { silentLogger, testAccounts, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
 import { statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
 import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
 import { createApp } from "./app.js";
@@ -104,7 +98,7 @@ describe("Redis down", () => {
     redisServer = await startRedis({ stateDir, port: PORT, log: () => {} });
     client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
     await client.connect();
-    const { users, pool } = await testUserStore();
+    const { pool } = await testUserStore();
     await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
     const keyDir = tempKeyDir();
     const prefix = uniquePrefix("sl-down");
@@ -121,11 +115,12 @@ describe("Redis down", () => {
         LOG_REQUESTS: "false",
         ...env,
       });
-      const throttle = createLoginThrottle({ redis: client, keyPrefix: prefix });
+      const { users, authenticate, signup } = await testAccounts(pool, client, config);
       apps[name] = createApp({
         config,
         users,
-        authenticate: createAuthenticator({ users, throttle }),
+        authenticate,
+        signup,
         pool,
         redis: client,
         keys: loadKeySet(keyDir, "EdDSA"),

@@ -2,33 +2,57 @@ import { createHttpApp, parseBody } from "@statelab/http";
 import { Router } from "express";
 import request from "supertest";
 import { beforeAll, describe, expect, it } from "vitest";
-import { silentLogger, testRedis, testUserStore, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
-import { type Authenticate, createAuthenticator } from "./authenticate.js";
+import {
+  silentLogger,
+  TEST_DEVICE_SECRET,
+  testAccounts,
+  testHasher,
+  testPool,
+  testRedis,
+  uniqueName,
+  uniquePrefix,
+} from "../../../tests/support/index.js";
+import { type Accounts, createAccounts } from "./accounts.js";
 import { credentialsSchema, loginSchema } from "./credentials-schema.js";
-import { createLoginThrottle } from "./login-throttle.js";
-import type { UserStore } from "./user-store.js";
+import { presentedDevice, sendDeviceCookie } from "./device-cookie.js";
+import { DEFAULT_LOGIN_LIMITS } from "./login-throttle.js";
+import { createPasswordHasher, OWASP_PARAMS, type PasswordHasher } from "./passwords.js";
+import { DEFAULT_SIGNUP_LIMITS } from "./signup-limit.js";
 
 // A minimal login endpoint on the shared kit: the backends' login routes do the
 // same, then issue a session or a token.
-function loginApp(users: UserStore, authenticate: Authenticate) {
+function loginApp({ signup, authenticate }: Pick<Accounts, "signup" | "authenticate">) {
   const routes = Router();
   routes.post("/auth/signup", async (req, res) => {
-    const user = await users.create(parseBody(credentialsSchema, req));
+    const user = await signup(parseBody(credentialsSchema, req), req.ip ?? "unknown");
     res.status(201).json({ user: { id: user.id, username: user.username } });
   });
   routes.post("/auth/login", async (req, res) => {
     const { username, password } = parseBody(loginSchema, req);
-    const user = await authenticate({ username, password, ip: req.ip ?? "unknown" });
+    const { user, device } = await authenticate({
+      username,
+      password,
+      ip: req.ip ?? "unknown",
+      device: presentedDevice(req),
+    });
+    sendDeviceCookie(req, res, device);
     res.json({ user: { id: user.id, username: user.username } });
   });
   return createHttpApp({ instanceId: "t1", logger: silentLogger, readiness: {}, logRequests: false }, routes);
 }
 
+const limits = {
+  loginLimits: DEFAULT_LOGIN_LIMITS,
+  // A suite signs up many users from one address.
+  signupLimits: { ...DEFAULT_SIGNUP_LIMITS, maxPerIp: 100_000, maxGlobal: 100_000 },
+  hashQueue: { concurrency: 2, maxQueued: 1000, maxPerClient: 1000, maxWaitMs: 10_000 },
+};
+
 let app: ReturnType<typeof loginApp>;
 beforeAll(async () => {
-  const { users } = await testUserStore();
-  const throttle = createLoginThrottle({ redis: await testRedis(), keyPrefix: uniquePrefix("login") });
-  app = loginApp(users, createAuthenticator({ users, throttle }));
+  app = loginApp(
+    await testAccounts(await testPool(), await testRedis(), { redisPrefix: uniquePrefix("login"), ...limits }),
+  );
 });
 
 async function signup() {
@@ -98,5 +122,134 @@ describe("login responses", () => {
     const short = await request(app).post("/auth/signup").send({ username: uniqueName(), password: "short" });
     expect(short.status).toBe(400);
     expect(short.body.error.code).toBe("invalid_request");
+  });
+});
+
+/** An app of the same shape with limits of the test's own (fresh counters). */
+async function appWith(overrides: {
+  loginLimits?: Partial<typeof DEFAULT_LOGIN_LIMITS>;
+  signupLimits?: Partial<typeof DEFAULT_SIGNUP_LIMITS>;
+  hashQueue?: Partial<typeof limits.hashQueue>;
+  hasher?: PasswordHasher;
+}) {
+  const pool = await testPool();
+  const accounts = createAccounts({
+    pool,
+    redis: await testRedis(),
+    hasher: overrides.hasher ?? (await testHasher()),
+    keyPrefix: uniquePrefix("login"),
+    deviceSecret: TEST_DEVICE_SECRET,
+    loginLimits: { ...limits.loginLimits, ...overrides.loginLimits },
+    signupLimits: { ...limits.signupLimits, ...overrides.signupLimits },
+    hashQueue: { ...limits.hashQueue, ...overrides.hashQueue },
+  });
+  return { app: loginApp(accounts), accounts };
+}
+
+const deviceCookieOf = (res: request.Response) =>
+  ([] as string[]).concat(res.headers["set-cookie"] ?? []).find((line) => line.startsWith("sl_device="));
+
+describe("device cookies at login", () => {
+  it("a login that succeeds sets sl_device (HttpOnly, SameSite=Strict, Path=/auth); a failed one sets nothing (A3)", async () => {
+    const { username, password } = await signup();
+    const ok = await request(app).post("/auth/login").send({ username, password }).expect(200);
+    expect(deviceCookieOf(ok)).toMatch(
+      /^sl_device=[^;]+; Max-Age=15552000; Path=\/auth; Expires=[^;]+; HttpOnly; SameSite=Strict$/,
+    );
+    const wrong = await request(app).post("/auth/login").send({ username, password: "wrong-password" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("the owner's device still logs in while wrong guesses lock everyone else out of the account", async () => {
+    const { app: locked } = await appWith({ loginLimits: { maxFailuresPerAccount: 3 } });
+    const username = uniqueName();
+    const password = "correct-horse-1";
+    await request(locked).post("/auth/signup").send({ username, password }).expect(201);
+    const device = deviceCookieOf(await request(locked).post("/auth/login").send({ username, password }).expect(200));
+    const cookie = (device as string).split(";")[0] as string;
+    for (let i = 0; i < 3; i++)
+      await request(locked).post("/auth/login").send({ username, password: "guess-number-x" }).expect(401);
+    // Locked: even the right password, from a client without the device cookie.
+    const refused = await request(locked).post("/auth/login").send({ username, password });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe("rate_limited");
+    // The owner's device is counted apart and gets in.
+    await request(locked).post("/auth/login").set("Cookie", cookie).send({ username, password }).expect(200);
+    // A device cookie of another account is no help.
+    const other = uniqueName();
+    await request(locked).post("/auth/signup").send({ username: other, password }).expect(201);
+    const otherCookie = (
+      deviceCookieOf(
+        await request(locked).post("/auth/login").send({ username: other, password }).expect(200),
+      ) as string
+    ).split(";")[0] as string;
+    expect(
+      (await request(locked).post("/auth/login").set("Cookie", otherCookie).send({ username, password })).status,
+    ).toBe(429);
+  });
+});
+
+describe("signup limits and the hash queue (A8)", () => {
+  it("per address: the 4th signup in the window → 429 rate_limited with Retry-After", async () => {
+    const { app: limited } = await appWith({ signupLimits: { maxPerIp: 3 } });
+    for (let i = 0; i < 3; i++)
+      await request(limited)
+        .post("/auth/signup")
+        .send({ username: uniqueName(), password: "correct-horse-1" })
+        .expect(201);
+    const res = await request(limited)
+      .post("/auth/signup")
+      .send({ username: uniqueName(), password: "correct-horse-1" });
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe("rate_limited");
+    expect(Number(res.headers["retry-after"])).toBeGreaterThan(800);
+  });
+
+  it("globally: past maxGlobal every address is refused", async () => {
+    const { accounts } = await appWith({ signupLimits: { maxGlobal: 2 } });
+    const make = (ip: string) => accounts.signup({ username: uniqueName(), password: "correct-horse-1" }, ip);
+    await make("192.0.2.1");
+    await make("192.0.2.2");
+    await expect(make("192.0.2.3")).rejects.toMatchObject({ status: 429, code: "rate_limited" });
+  });
+
+  it("a taken name → 409 before any hash is computed", async () => {
+    const { username } = await signup();
+    const { accounts } = await appWith({});
+    let hashes = 0;
+    const counting = <T>(work: () => Promise<T>) => {
+      hashes++;
+      return work();
+    };
+    await expect(accounts.users.create({ username, password: "another-pass-1" }, counting)).rejects.toMatchObject({
+      status: 409,
+      code: "username_taken",
+    });
+    expect(hashes).toBe(0);
+    await accounts.users.create({ username: uniqueName(), password: "another-pass-1" }, counting);
+    expect(hashes).toBe(1);
+  });
+
+  it("a burst past the queue answers 503 server_busy at once, with real argon2 (OWASP cost)", async () => {
+    const { app: small } = await appWith({
+      hasher: await createPasswordHasher(OWASP_PARAMS),
+      hashQueue: { concurrency: 1, maxQueued: 2 },
+    });
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        request(small).post("/auth/login").send({ username: uniqueName(), password: "wrong-password" }),
+      ),
+    );
+    const busy = answers.filter((res) => res.status === 503);
+    expect(answers.filter((res) => res.status === 401).length).toBeGreaterThanOrEqual(3);
+    expect(busy.length).toBeGreaterThanOrEqual(1);
+    for (const res of busy) {
+      expect(res.body.error.code).toBe("server_busy");
+      expect(res.headers["retry-after"]).toBe("1");
+    }
+    // Refusals do not wait for the hashes ahead of them: well under 12 sequential argon2 runs.
+    expect(Date.now() - started).toBeLessThan(12 * 1000);
   });
 });

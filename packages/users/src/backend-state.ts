@@ -9,7 +9,7 @@ import {
   startSingleton,
 } from "@statelab/lease";
 import type pg from "pg";
-import { createAccounts } from "./accounts.js";
+import { createAccounts, type Signup } from "./accounts.js";
 import type { Authenticate } from "./authenticate.js";
 import type { BackendConfig } from "./backend-config.js";
 import { createPgPool, createRedisClient, type RedisClient } from "./clients.js";
@@ -22,6 +22,7 @@ export interface BackendState {
   redis: RedisClient;
   users: UserStore;
   authenticate: Authenticate;
+  signup: Signup;
   readiness: Record<string, ReadinessCheck>;
   /** This process's leases (metrics, GET /lease). */
   leases: Leases;
@@ -42,7 +43,7 @@ export interface BackendState {
 export async function openBackendState(
   config: BackendConfig,
   logger: Logger,
-  options: { hasher?: PasswordHasher } = {},
+  options: { hasher?: PasswordHasher; deviceSecret: string },
 ): Promise<BackendState> {
   const pool = createPgPool(config.databaseUrl, logger);
   await migrate(pool);
@@ -57,7 +58,10 @@ export async function openBackendState(
     redis,
     hasher: options.hasher ?? (await createPasswordHasher()),
     keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
+    deviceSecret: options.deviceSecret,
+    loginLimits: config.loginLimits,
+    signupLimits: config.signupLimits,
+    hashQueue: config.hashQueue,
   });
   // Unique per process: a restarted instance with the same id must not renew its predecessor's lease.
   const leases = createLeases({
@@ -80,10 +84,11 @@ export async function openBackendState(
             await accounts.loginStats.rollup(run);
           },
         });
+  const { throttle: _admin, ...served } = accounts;
   return {
     pool,
     redis,
-    ...accounts,
+    ...served,
     leases,
     loginStatsJob,
     readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },

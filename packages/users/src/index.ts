@@ -1,5 +1,5 @@
-export { createAccounts } from "./accounts.js";
-export { type Authenticate, createAuthenticator } from "./authenticate.js";
+export { type Accounts, createAccounts, type Signup } from "./accounts.js";
+export { type Authenticate, createAuthenticator, type LoginInput } from "./authenticate.js";
 export { type BackendConfig, backendConfig, backendEnvShape } from "./backend-config.js";
 export { type BackendState, openBackendState } from "./backend-state.js";
 export {
@@ -26,9 +26,23 @@ export {
   usernameKey,
   usernameSchema,
 } from "./credentials-schema.js";
+export {
+  createDeviceCookies,
+  DEVICE_COOKIE,
+  type DeviceCookies,
+  presentedDevice,
+  sendDeviceCookie,
+} from "./device-cookie.js";
+export { createHashQueue, type HashQueue, type HashQueueOptions, type HashTicket } from "./hash-queue.js";
 export { leaseRoutes } from "./lease-routes.js";
 export { createLoginStats, type LoginStats } from "./login-stats.js";
-export { createLoginThrottle, type LoginThrottle, type LoginThrottleOptions } from "./login-throttle.js";
+export {
+  createLoginThrottle,
+  DEFAULT_LOGIN_LIMITS,
+  type LoginLimits,
+  type LoginThrottle,
+  type LoginThrottleOptions,
+} from "./login-throttle.js";
 export { MIGRATIONS, type MigrateOptions, type Migration, migrate } from "./migrations.js";
 export {
   createPasswordHasher,
@@ -38,5 +52,14 @@ export {
   TEST_ONLY_PARAMS,
 } from "./passwords.js";
 export { type UserRoutesOptions, userRoutes } from "./routes.js";
+export { loadOrCreateSecret } from "./secret.js";
 export { createFileOnce } from "./shared-file.js";
-export { createPgUserStore, publicUser, type User, type UserPatch, type UserStore } from "./user-store.js";
+export { createSignupLimit, DEFAULT_SIGNUP_LIMITS, type SignupLimits } from "./signup-limit.js";
+export {
+  createPgUserStore,
+  type HashGate,
+  publicUser,
+  type User,
+  type UserPatch,
+  type UserStore,
+} from "./user-store.js";

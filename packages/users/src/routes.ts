@@ -1,11 +1,14 @@
 import { methodNotAllowed, parseBody, UnauthenticatedError } from "@statelab/http";
 import { type Request, type RequestHandler, Router } from "express";
 import { z } from "zod";
+import type { Signup } from "./accounts.js";
 import { credentialsSchema, displayNameSchema } from "./credentials-schema.js";
 import { publicUser, type UserStore } from "./user-store.js";
 
 export interface UserRoutesOptions {
   users: UserStore;
+  /** Signup through its limits and the hash queue (createAccounts). */
+  signup: Signup;
   instanceId: string;
   /** In front of every authenticated route (authentication, CSRF, …). */
   authenticated: RequestHandler[];
@@ -41,7 +44,7 @@ export function userRoutes(options: UserRoutesOptions): Router {
   router
     .route("/auth/signup")
     .post(...(options.signupGuards ?? []), async (req, res) => {
-      const user = await users.create(parseBody(credentialsSchema, req));
+      const user = await options.signup(parseBody(credentialsSchema, req), req.ip ?? "unknown");
       res.status(201).json({ user: publicUser(user) });
     })
     .all(methodNotAllowed(["POST"]));

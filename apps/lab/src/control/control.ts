@@ -279,7 +279,8 @@ async function restart(child: Child, id: string): Promise<string> {
 async function adminJson(url: string, method: string, body?: object): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method,
-    headers: body ? { "content-type": "application/json" } : {},
+    // Every write is JSON, body or not: the admin API refuses anything a web page could send.
+    headers: { "content-type": "application/json" },
     body: body ? JSON.stringify(body) : undefined,
     signal: AbortSignal.timeout(3000),
   });

@@ -28,7 +28,8 @@ async function admin(stack: Stack, method: string, path: string, body?: object):
   if (!stack.adminUrl) throw new Error(`${stack.label}: this load balancer has no admin API`);
   const res = await fetch(`${stack.adminUrl}${path}`, {
     method,
-    headers: body ? { "content-type": "application/json" } : {},
+    // Every write is JSON, body or not: the admin API refuses anything a web page could send.
+    headers: { "content-type": "application/json" },
     body: body ? JSON.stringify(body) : undefined,
     signal: AbortSignal.timeout(5000),
   });

@@ -5,7 +5,7 @@
  * session auth costs per request.
  */
 import { createHttpApp, createLogger } from "@statelab/http";
-import { openBackendState, userRoutes } from "@statelab/users";
+import { loadOrCreateSecret, openBackendState, userRoutes } from "@statelab/users";
 import type express from "express";
 import { createApp, describeSessionAuth } from "../app.js";
 import { loadStatefulConfig } from "../config.js";
@@ -14,10 +14,12 @@ const config = loadStatefulConfig({ ...process.env, PORT: process.env.BENCH_AUTH
 const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const { users, authenticate, redis, redisConnected } = await openBackendState(config, logger);
+const { users, authenticate, signup, redis, redisConnected } = await openBackendState(config, logger, {
+  deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
+});
 await redisConnected;
 const secret = String(process.env.SESSION_SECRET);
-const app = createApp({ config, users, authenticate, redis, secret, logger });
+const app = createApp({ config, users, authenticate, signup, redis, secret, logger });
 
 const fixedUser: express.RequestHandler = (req, _res, next) => {
   req.auth = { userId: fixedUserId, handle: null, expiresAt: null, source: "session" };
@@ -25,6 +27,7 @@ const fixedUser: express.RequestHandler = (req, _res, next) => {
 };
 const noAuthRoutes = userRoutes({
   users,
+  signup,
   instanceId: config.instanceId,
   authenticated: [fixedUser],
   describeAuth: describeSessionAuth,

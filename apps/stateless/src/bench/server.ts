@@ -6,7 +6,7 @@
  */
 import { createPublicKey, createSecretKey } from "node:crypto";
 import { createHttpApp, createLogger } from "@statelab/http";
-import { migrate, openBackendState, userRoutes } from "@statelab/users";
+import { loadOrCreateSecret, migrate, openBackendState, userRoutes } from "@statelab/users";
 import type express from "express";
 import { expressjwt } from "express-jwt";
 import { createApp, describeTokenAuth } from "../app.js";
@@ -16,7 +16,9 @@ import { STATELESS_MIGRATIONS } from "../tokens/refresh-store.js";
 
 const config = loadStatelessConfig({ ...process.env, LOG_REQUESTS: "false" });
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const { users, authenticate, redis, pool, redisConnected } = await openBackendState(config, logger);
+const { users, authenticate, signup, redis, pool, redisConnected } = await openBackendState(config, logger, {
+  deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
+});
 await migrate(pool, { namespace: "stateless", migrations: STATELESS_MIGRATIONS });
 await redisConnected;
 const fixedUserId = String(process.env.BENCH_USER_ID);
@@ -39,6 +41,7 @@ if (process.env.BENCH_MODE === "peer") {
     >[0]);
     const routes = userRoutes({
       users,
+      signup,
       instanceId: config.instanceId,
       authenticated: [guard as unknown as express.RequestHandler],
       describeAuth: (req) => ({
@@ -54,6 +57,7 @@ if (process.env.BENCH_MODE === "peer") {
     config,
     users,
     authenticate,
+    signup,
     pool,
     redis,
     keys,
@@ -65,6 +69,7 @@ if (process.env.BENCH_MODE === "peer") {
   };
   const noAuth = userRoutes({
     users,
+    signup,
     instanceId: config.instanceId,
     authenticated: [fixedUser],
     describeAuth: describeTokenAuth,

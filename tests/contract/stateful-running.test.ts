@@ -1,7 +1,7 @@
 import { createClient, defaultMapping } from "@statelab/check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
-import { uniqueName, uniquePrefix } from "../support/index.js";
+import { TEST_APP_ENV, uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { TEST_SECRET } from "../support/stateful.js";
 import { defineCheckSuite } from "./suite.js";
@@ -23,6 +23,9 @@ beforeAll(async () => {
         REDIS_PREFIX: prefix,
         SESSION_SECRET: TEST_SECRET,
         LOG_REQUESTS: "false",
+        // As the lab runs them: the proxy connects from 127.0.0.2, the one hop they trust.
+        TRUST_PROXY: "127.0.0.2",
+        ...TEST_APP_ENV,
       }),
     ),
   );
@@ -30,6 +33,7 @@ beforeAll(async () => {
     backends: instances.map((instance, i) => ({ id: `s${i + 1}`, url: instance.url })),
     strategy: "round-robin",
     healthIntervalMs: 500,
+    sourceAddress: "127.0.0.2",
   });
 }, 60_000);
 

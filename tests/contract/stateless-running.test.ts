@@ -2,7 +2,7 @@ import path from "node:path";
 import { createClient, defaultMapping, loadSigningKeys, type SigningKey } from "@statelab/check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { listenProxy, type RunningProxy } from "../../apps/proxy/src/testing/listen.js";
-import { uniqueName, uniquePrefix } from "../support/index.js";
+import { TEST_APP_ENV, uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { tempKeyDir } from "../support/stateless.js";
 import { defineCheckSuite } from "./suite.js";
@@ -23,6 +23,9 @@ beforeAll(async () => {
         DATABASE_URL: inject("databaseUrl"),
         REDIS_URL: inject("redisUrl"),
         LOG_REQUESTS: "false",
+        // As the lab runs them: the proxy connects from 127.0.0.2, the one hop they trust.
+        TRUST_PROXY: "127.0.0.2",
+        ...TEST_APP_ENV,
         ...shared,
       }),
     ),
@@ -33,6 +36,7 @@ beforeAll(async () => {
     backends: instances.map((instance, i) => ({ id: `t${i + 1}`, url: instance.url })),
     strategy: "round-robin",
     healthIntervalMs: 500,
+    sourceAddress: "127.0.0.2",
   });
 }, 60_000);
 

@@ -78,7 +78,10 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
     );
     dir = mkdtempSync(path.join(tmpdir(), "statelab-haproxy-"));
     const configFile = path.join(dir, "haproxy.cfg");
-    writeFileSync(configFile, renderHaproxyConfig({ frontends: rendered, ...health, upstreamTimeoutMs: 5_000 }));
+    writeFileSync(
+      configFile,
+      renderHaproxyConfig({ frontends: rendered, ...health, upstreamTimeoutMs: 5_000, sourceAddress: "127.0.0.2" }),
+    );
     haproxy = spawn(haproxyBin, ["-f", configFile, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
     haproxy.stdout?.on("data", (chunk) => {
       haproxyLog += chunk;
@@ -92,6 +95,7 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
         backends: frontend.backends,
         strategy: frontend.strategy,
         ...health,
+        sourceAddress: "127.0.0.2",
       });
     }
     await waitFor(
@@ -157,6 +161,37 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
     it(`${via}: no backend up → 503 with the same JSON error`, async () => {
       const res = await request(urlOf("dead")).get("/whoami").expect(503);
       expect(res.body.error.code).toBe("no_healthy_backend");
+      const ready = await request(urlOf("dead")).get("/readyz").expect(503);
+      expect(ready.body.error.code).toBe("no_healthy_backend");
+    });
+
+    it(`${via}: replaces a client's X-Forwarded-For, Forwarded and X-Real-IP with the peer, connecting from 127.0.0.2 (A5)`, async () => {
+      const res = await request(urlOf("rr"))
+        .get("/whoami")
+        .set("X-Forwarded-For", "203.0.113.9, 198.51.100.3")
+        .set("Forwarded", "for=198.51.100.1")
+        .set("X-Real-IP", "198.51.100.2")
+        .expect(200);
+      expect(res.body.headers["x-forwarded-for"]).toBe("127.0.0.1");
+      expect(res.body.headers.forwarded).toBeUndefined();
+      expect(res.body.headers["x-real-ip"]).toBeUndefined();
+      expect(res.body.peer).toMatch(/^(::ffff:)?127\.0\.0\.2$/);
+    });
+
+    it(`${via}: answers /metrics, /lease (404) and /readyz itself in every spelling; no backend sees them (H5)`, async () => {
+      const hits = () => shared.reduce((sum, backend) => sum + backend.hits(), 0);
+      const before = hits();
+      for (const path of ["/metrics", "/LEASE/", "//metrics", "/%6Detrics", "/lease?x=1"]) {
+        const res = await request(urlOf("rr")).get(path);
+        expect(res.status, path).toBe(404);
+        expect(res.body.error.code, path).toBe("not_found");
+        expect(res.headers["cache-control"], path).toBe("no-store");
+      }
+      for (const path of ["/readyz", "/ReadyZ/"]) {
+        const res = await request(urlOf("rr")).get(path).expect(200);
+        expect(res.body, path).toEqual({ status: "ready" });
+      }
+      expect(hits()).toBe(before);
     });
   }
 

@@ -27,7 +27,7 @@ export function backendEnvShape(defaultPort: number) {
     // argon2 runs on libuv's pool of 4 threads: more than 4 at once only queues there.
     HASH_CONCURRENCY: env.int(Math.min(4, availableParallelism()), 1, 64),
     HASH_QUEUE: env.int(32, 1, 10_000),
-    HASH_QUEUE_PER_CLIENT: env.int(2, 1, 1000),
+    HASH_QUEUE_PER_CLIENT: env.int(4, 1, 1000),
     HASH_MAX_WAIT_MS: env.int(1000, 1, 60_000),
     LOG_LEVEL: env.oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info"),
     LOG_REQUESTS: env.bool(true),

@@ -33,7 +33,7 @@ describe("createHashQueue (A8)", () => {
     const t0 = Date.now();
     await expect(queue.run(anon("e"), work.job("e1"))).rejects.toBeInstanceOf(ServerBusyError);
     expect(Date.now() - t0).toBeLessThan(50);
-    expect(queue.stats()).toEqual({ running: 1, queued: { known: 0, anonymous: 4 } });
+    expect(queue.stats()).toEqual({ running: { known: 0, anonymous: 1 }, queued: { known: 0, anonymous: 4 } });
     await work.finish("a0");
     await expect(running).resolves.toBe("a0");
     for (const name of ["a1", "b1", "c1", "d1"]) await work.finish(name);
@@ -66,17 +66,24 @@ describe("createHashQueue (A8)", () => {
     expect(started).toEqual(["x0", "a1", "b1", "a2", "a3"]);
   });
 
-  it("the known-device lane goes first, and has room when the anonymous lane is full", async () => {
+  it("a known device's hash starts at once in its own lane, however full the anonymous one is", async () => {
     const started: string[] = [];
     const work = controlledWork(started);
     const queue = createHashQueue({ ...options, maxPerClient: 10 });
     const all = [queue.run(anon("x"), work.job("x0"))];
     for (const name of ["a1", "a2", "a3", "a4"]) all.push(queue.run(anon(`c${name}`), work.job(name)));
     await expect(queue.run(anon("late"), work.job("late"))).rejects.toBeInstanceOf(ServerBusyError);
-    all.push(queue.run(known("device-1"), work.job("owner")));
-    for (const name of ["x0", "owner", "a1", "a2", "a3", "a4"]) await work.finish(name);
-    await Promise.all(all);
-    expect(started.slice(0, 2)).toEqual(["x0", "owner"]);
+    const owner = queue.run(known("device-1"), work.job("owner"));
+    expect(started).toEqual(["x0", "owner"]);
+    await work.finish("owner");
+    await expect(owner).resolves.toBe("owner");
+    // Known devices queue behind each other only, taking turns like anonymous clients do.
+    const k1 = queue.run(known("device-1"), work.job("k1"));
+    const k2 = queue.run(known("device-2"), work.job("k2"));
+    expect(started.at(-1)).toBe("k1");
+    for (const name of ["k1", "k2", "x0", "a1", "a2", "a3", "a4"]) await work.finish(name);
+    await Promise.all([...all, k1, k2]);
+    expect(started.slice(2)).toEqual(["k1", "k2", "a1", "a2", "a3", "a4"]);
   });
 
   it("a hash that waited past maxWaitMs is refused (503) instead of started", async () => {
@@ -90,7 +97,7 @@ describe("createHashQueue (A8)", () => {
     await first;
     expect(await stale).toBeInstanceOf(ServerBusyError);
     expect(started).toEqual(["a0"]);
-    expect(queue.stats().running).toBe(0);
+    expect(queue.stats().running).toEqual({ known: 0, anonymous: 0 });
   });
 
   it("a failing hash frees its slot and its client's share", async () => {

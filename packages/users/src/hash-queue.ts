@@ -9,7 +9,10 @@ export interface HashTicket {
 }
 
 export interface HashQueueOptions {
-  /** Hashes running at once in this process (argon2 is CPU-bound: about one per core). */
+  /**
+   * Hashes running at once per lane in this process (argon2 is CPU-bound: about one per
+   * core). Each lane has its own slots, so a known device never waits for a flood's hash to finish.
+   */
   concurrency: number;
   /** Hashes waiting per lane; one more is answered 503 server_busy at once. */
   maxQueued: number;
@@ -22,7 +25,7 @@ export interface HashQueueOptions {
 export interface HashQueue {
   /** Runs `work` (one argon2 operation) when a slot frees, or refuses at once when the queue is full. */
   run<T>(ticket: HashTicket, work: () => Promise<T>): Promise<T>;
-  stats(): { running: number; queued: { known: number; anonymous: number } };
+  stats(): { running: { known: number; anonymous: number }; queued: { known: number; anonymous: number } };
 }
 
 interface Job {
@@ -62,9 +65,9 @@ class FairLane {
  * unknown users, signup, rehash). A flood of hashes cannot pile up into requests that
  * wait until the proxy answers 504: past the bounds the answer comes at once — 429 for a
  * client over its share, 503 for a full queue — with Retry-After. Known devices have a
- * lane served first, and within each lane clients take turns, so neither a flood from
- * many addresses nor one from a single address starves a returning user. Unknown and
- * known usernames take the same path through it (A4).
+ * lane with slots of its own, and within each lane clients take turns, so neither a flood
+ * from many addresses nor one from a single address starves a returning user. Unknown
+ * and known usernames take the same path through it (A4).
  */
 export function createHashQueue(options: HashQueueOptions): HashQueue {
   for (const [name, value] of Object.entries(options)) {
@@ -72,8 +75,8 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
       throw new TypeError(`createHashQueue: ${name} must be a positive integer`);
   }
   const lanes = { known: new FairLane(), anonymous: new FairLane() };
+  const running = { known: 0, anonymous: 0 };
   const perClient = new Map<string, number>();
-  let running = 0;
 
   const clientKey = (ticket: HashTicket) => `${ticket.lane}:${ticket.client}`;
   const leave = (ticket: HashTicket) => {
@@ -83,9 +86,9 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
     else perClient.set(key, left);
   };
 
-  function next(): void {
-    while (running < options.concurrency) {
-      const job = lanes.known.shift() ?? lanes.anonymous.shift();
+  function next(lane: HashTicket["lane"]): void {
+    while (running[lane] < options.concurrency) {
+      const job = lanes[lane].shift();
       if (!job) return;
       if (Date.now() - job.queuedAt > options.maxWaitMs) {
         job.refuse(new ServerBusyError());
@@ -100,7 +103,7 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
       const key = clientKey(ticket);
       if ((perClient.get(key) ?? 0) >= options.maxPerClient) return Promise.reject(new RateLimitedError(1));
       const lane = lanes[ticket.lane];
-      const mustWait = running >= options.concurrency;
+      const mustWait = running[ticket.lane] >= options.concurrency;
       if (mustWait && lane.size >= options.maxQueued) return Promise.reject(new ServerBusyError());
       perClient.set(key, (perClient.get(key) ?? 0) + 1);
       return new Promise<T>((resolve, reject) => {
@@ -108,13 +111,13 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
           ticket,
           queuedAt: Date.now(),
           start() {
-            running++;
+            running[ticket.lane]++;
             work()
               .then(resolve, reject)
               .finally(() => {
-                running--;
+                running[ticket.lane]--;
                 leave(ticket);
-                next();
+                next(ticket.lane);
               });
           },
           refuse(error) {
@@ -126,6 +129,6 @@ export function createHashQueue(options: HashQueueOptions): HashQueue {
         else job.start();
       });
     },
-    stats: () => ({ running, queued: { known: lanes.known.size, anonymous: lanes.anonymous.size } }),
+    stats: () => ({ running: { ...running }, queued: { known: lanes.known.size, anonymous: lanes.anonymous.size } }),
   };
 }

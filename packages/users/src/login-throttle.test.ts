@@ -1,6 +1,9 @@
 import { type AppError, RateLimitedError } from "@statelab/http";
-import { beforeAll, describe, expect, it } from "vitest";
+import path from "node:path";
+import { projectRoot } from "@statelab/infra";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { testRedis, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
+import { spawnTsx } from "../../../tests/support/processes.js";
 import type { RedisClient } from "./clients.js";
 import { createLoginThrottle, type LoginAttempt, type LoginThrottle } from "./login-throttle.js";
 
@@ -152,4 +155,29 @@ describe("createLoginThrottle (A5)", () => {
     expect(() => createLoginThrottle({ redis, keyPrefix: "x:", maxFailuresPerUser: 0 })).toThrow(TypeError);
     expect(() => createLoginThrottle({ redis, keyPrefix: "x:", windowSeconds: 1.5 })).toThrow(TypeError);
   });
+});
+
+describe("npm run throttle (the admin command)", () => {
+  const run = async (prefix: string, ...args: string[]) => {
+    const cli = spawnTsx(path.join(projectRoot, "packages/users/src/throttle-cli.ts"), args, {
+      REDIS_URL: inject("redisUrl"),
+      REDIS_PREFIX: prefix,
+    });
+    return { code: await cli.exited, output: cli.output() };
+  };
+
+  it("status shows a lockout, clear ends it; a bad command line exits 2", async () => {
+    const keyPrefix = uniquePrefix();
+    const throttle = createLoginThrottle({ redis, keyPrefix, maxFailuresPerAccount: 2 });
+    const user = uniqueName();
+    await fail(throttle, 2, (i) => attempt(user, `10.8.0.${i + 1}`));
+    await expect(throttle.reserve(attempt(user, "10.8.0.9"))).rejects.toBeInstanceOf(RateLimitedError);
+    const status = await run(keyPrefix, "status", user);
+    expect(status.code).toBe(0);
+    expect(status.output).toMatch(/locked for \d+ s more/);
+    const clear = await run(keyPrefix, "clear", user);
+    expect(clear.code, clear.output).toBe(0);
+    await expect(throttle.reserve(attempt(user, "10.8.0.9"))).resolves.toBeDefined();
+    expect((await run(keyPrefix, "unlock")).code).toBe(2);
+  }, 30_000);
 });

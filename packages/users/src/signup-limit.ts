@@ -11,8 +11,8 @@ export interface SignupLimits {
 }
 
 export const DEFAULT_SIGNUP_LIMITS: Readonly<SignupLimits> = Object.freeze({
-  maxPerIp: 20,
-  maxGlobal: 500,
+  maxPerIp: 30,
+  maxGlobal: 600,
   windowSeconds: 15 * 60,
 });
 

@@ -1,4 +1,5 @@
 import type { Scenario } from "../scenario.js";
+import { authFlood } from "./auth-flood.js";
 import { baseline } from "./baseline.js";
 import { clockSkew } from "./clock-skew.js";
 import { connectionBinding } from "./connection-binding.js";
@@ -42,4 +43,5 @@ export const scenarios: Scenario[] = [
   redundancyThroughput,
   splitBrain,
   leaseHandoff,
+  authFlood,
 ];

@@ -22,7 +22,9 @@ describe("Cache-Control: no-store on answers with credentials or user data (H5)"
     noStore(await request(app).get("/chat/partners").set(auth).expect(200), "GET /chat/partners");
     noStore(await request(app).get("/me").expect(401), "401");
     noStore(
-      await request(app).post("/auth/signup").send({ username: `${s.credentials.username}x`, password: "p-123456789" }),
+      await request(app)
+        .post("/auth/signup")
+        .send({ username: `${s.credentials.username}x`, password: "p-123456789" }),
       "signup",
     );
   });
@@ -35,7 +37,12 @@ describe("Cache-Control: no-store on answers with credentials or user data (H5)"
     noStore(refreshed, "refresh");
     noStore(await request(app).get("/me").set(bearer(t.accessToken)).expect(200), "GET /me");
     noStore(await request(app).get("/auth/sessions").set(bearer(t.accessToken)).expect(200), "GET /auth/sessions");
-    noStore(await request(app).post("/auth/login").send({ ...t.credentials, password: "wrong-pass-1" }), "401");
+    noStore(
+      await request(app)
+        .post("/auth/login")
+        .send({ ...t.credentials, password: "wrong-pass-1" }),
+      "401",
+    );
     const jwks = await request(app).get("/.well-known/jwks.json").expect(200);
     expect(jwks.headers["cache-control"]).toBe("public, max-age=300");
   });

@@ -111,7 +111,9 @@ function printBanner(
   print(`postgres  ${redactUrl(lab.infra.databaseUrl)}`);
   print(`redis     ${redactUrl(lab.infra.redisUrl)}`);
   if (lab.infra.services.some((service) => service.startedHere || service.pid !== null))
-    print(`          passwords in ${path.join(lab.infraConfig.stateDir, "credentials")} (\`npm run infra -- env\` prints the URLs)`);
+    print(
+      `          passwords in ${path.join(lab.infraConfig.stateDir, "credentials")} (\`npm run infra -- env\` prints the URLs)`,
+    );
   for (const stack of stacks) {
     const env = stack.app === "stateful" ? options.statefulEnv : options.statelessEnv;
     for (const line of describeStack(stack, env)) print(line);

@@ -41,7 +41,8 @@ describe.skipIf(!nginxBin)("real nginx with the rendered config", () => {
     const port = await freePort();
     dir = mkdtempSync(path.join(tmpdir(), "statelab-nginx-"));
     chmodSync(dir, 0o755);
-    for (const sub of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) mkdirSync(path.join(dir, sub), { mode: 0o777 });
+    for (const sub of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"])
+      mkdirSync(path.join(dir, sub), { mode: 0o777 });
     const file = path.join(dir, "nginx.conf");
     writeFileSync(
       file,
@@ -59,7 +60,9 @@ describe.skipIf(!nginxBin)("real nginx with the rendered config", () => {
         sourceAddress: "127.0.0.2",
       }),
     );
-    nginx = spawn(nginxBin as string, ["-p", dir, "-c", file, "-g", "daemon off;"], { stdio: ["ignore", "pipe", "pipe"] });
+    nginx = spawn(nginxBin as string, ["-p", dir, "-c", file, "-g", "daemon off;"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     nginx.stderr?.on("data", (chunk) => {
       log += chunk;
     });

@@ -159,8 +159,7 @@ describe("keys rotate / retire reach every running instance within 2 s, no resta
     for (const instance of [a, b]) await request(instance.url).get("/me").set(bearer(old.accessToken)).expect(200);
 
     keysCli(keyDir, "retire", oldKid);
-    const rejected = async (url: string) =>
-      (await request(url).get("/me").set(bearer(old.accessToken))).status === 401;
+    const rejected = async (url: string) => (await request(url).get("/me").set(bearer(old.accessToken))).status === 401;
     await msUntil(async () => (await rejected(a.url)) && (await rejected(b.url)), 2000);
   }, 90_000);
 });

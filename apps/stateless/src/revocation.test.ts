@@ -111,10 +111,12 @@ describe("the epoch cache never goes back (J8)", () => {
       });
     const claims = JSON.parse(Buffer.from(s.accessToken.split(".")[1] as string, "base64url").toString());
     await h.redis.del(`${h.config.redisPrefix}epoch:${s.userId}`);
-    const fill = revocation(stalling).check(claims).then(
-      () => "accepted",
-      () => "refused",
-    );
+    const fill = revocation(stalling)
+      .check(claims)
+      .then(
+        () => "accepted",
+        () => "refused",
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Meanwhile, logout-all on another instance: Postgres and the cache say epoch 1.
     await revocation(h.pool).raiseEpoch(s.userId);

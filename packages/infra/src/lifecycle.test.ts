@@ -334,10 +334,14 @@ describe("the `run` command (npm run infra -- run)", () => {
 /** What a local user without the credentials gets from `psql -w` (never prompts): its exit code and first line. */
 function psqlWithout(port: number, password?: string): { status: number | null; line: string } {
   const psql = path.join(debianPostgresBinDir() ?? "/usr/lib/postgresql/15/bin", "psql");
-  const result = spawnSync(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-w", "-tAc", "SELECT 1"], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", ...(password === undefined ? {} : { PGPASSWORD: password }) },
-  });
+  const result = spawnSync(
+    psql,
+    ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-w", "-tAc", "SELECT 1"],
+    {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", ...(password === undefined ? {} : { PGPASSWORD: password }) },
+    },
+  );
   return { status: result.status, line: `${result.stdout}${result.stderr}`.trim().split("\n")[0] ?? "" };
 }
 

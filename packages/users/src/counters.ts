@@ -1,3 +1,4 @@
+import { AppError, RateLimitedError, ServiceUnavailableError } from "@statelab/http";
 import type { RedisClient } from "./clients.js";
 
 /** One fixed-window counter: at most `limit` points per `windowMs`, counted from its first point. */
@@ -21,8 +22,6 @@ export interface Lockout {
   maxMs: number;
   memoryMs: number;
 }
-
-export type Reserved = { isOk: true } | { isOk: false; retryAfterMs: number };
 
 /**
  * Checks every counter and, only when none is used up, takes one point from each, in one
@@ -73,28 +72,49 @@ return 0
 `;
 
 export interface Counters {
-  reserve(counters: readonly Counter[], lockout?: Lockout): Promise<Reserved>;
+  /** Takes a point from each counter, or throws RateLimitedError (429 + Retry-After) naming the wait. */
+  reserve(counters: readonly Counter[], lockout?: Lockout): Promise<void>;
   release(keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * A limit that cannot be read fails closed: Redis trouble becomes 503 store_unavailable,
+ * so taking the store away never buys an attacker unlimited attempts.
+ */
+export async function failClosed<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new ServiceUnavailableError("store_unavailable", error);
+  }
 }
 
 /** Fixed-window counters in the shared Redis (every instance counts the same points), reserved atomically. */
 export function createCounters(redis: RedisClient): Counters {
   return {
-    async reserve(counters, lockout) {
-      const keys = counters.map((counter) => counter.key);
-      const args = [String(counters.length)];
-      for (const counter of counters) args.push(String(counter.limit), String(counter.windowMs));
-      if (lockout) {
-        keys.push(lockout.lockKey, lockout.strikesKey);
-        args.push(String(lockout.counter + 1), String(lockout.baseMs), String(lockout.maxMs), String(lockout.memoryMs));
-      } else {
-        args.push("0", "0", "0", "0");
-      }
-      const retryAfterMs = Number(await redis.eval(RESERVE, { keys, arguments: args }));
-      return retryAfterMs > 0 ? { isOk: false, retryAfterMs } : { isOk: true };
-    },
-    async release(keys) {
-      if (keys.length > 0) await redis.eval(RELEASE, { keys: [...keys], arguments: [] });
-    },
+    reserve: (counters, lockout) =>
+      failClosed(async () => {
+        const keys = counters.map((counter) => counter.key);
+        const args = [String(counters.length)];
+        for (const counter of counters) args.push(String(counter.limit), String(counter.windowMs));
+        if (lockout) {
+          keys.push(lockout.lockKey, lockout.strikesKey);
+          args.push(
+            String(lockout.counter + 1),
+            String(lockout.baseMs),
+            String(lockout.maxMs),
+            String(lockout.memoryMs),
+          );
+        } else {
+          args.push("0", "0", "0", "0");
+        }
+        const retryAfterMs = Number(await redis.eval(RESERVE, { keys, arguments: args }));
+        if (retryAfterMs > 0) throw new RateLimitedError(retryAfterMs / 1000);
+      }),
+    release: (keys) =>
+      failClosed(async () => {
+        if (keys.length > 0) await redis.eval(RELEASE, { keys: [...keys], arguments: [] });
+      }),
   };
 }

@@ -1,5 +1,5 @@
-import { type AppError, RateLimitedError } from "@statelab/http";
 import path from "node:path";
+import { type AppError, RateLimitedError } from "@statelab/http";
 import { projectRoot } from "@statelab/infra";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { testRedis, uniqueName, uniquePrefix } from "../../../tests/support/index.js";
@@ -74,7 +74,7 @@ describe("createLoginThrottle (A5)", () => {
       // The first lockout lasts one window (15 min).
       expect(Number(error?.headers["Retry-After"])).toBeGreaterThan(890);
     }
-    // An unknown username is counted exactly the same (no enumeration by lockout).
+    // The throttle never looks the account up: an unknown username locks exactly the same (no enumeration).
     expect((await throttle.status(user)).lockedForSeconds).toBeGreaterThan(890);
   });
 

@@ -1,6 +1,5 @@
-import { AppError, RateLimitedError, ServiceUnavailableError } from "@statelab/http";
 import type { RedisClient } from "./clients.js";
-import { type Counter, createCounters, type Lockout } from "./counters.js";
+import { type Counter, createCounters, failClosed, type Lockout } from "./counters.js";
 import { usernameKey } from "./credentials-schema.js";
 
 /** The login limits (A5). Defaults are the backends' defaults; the README says why each is what it is. */
@@ -97,15 +96,6 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   };
   const counter = (key: string, limit: number): Counter => ({ key, limit, windowMs });
 
-  async function guard<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw new ServiceUnavailableError("store_unavailable", error);
-    }
-  }
-
   function countersOf(attempt: LoginAttempt): { counted: Counter[]; lockout?: Lockout; resetOnSuccess: string[] } {
     const user = usernameKey(attempt.username);
     if (attempt.deviceId !== null) {
@@ -133,23 +123,20 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   }
 
   return {
-    reserve: (attempt) =>
-      guard(async () => {
-        const { counted, lockout, resetOnSuccess } = countersOf(attempt);
-        const reserved = await counters.reserve(counted, lockout);
-        if (!reserved.isOk) throw new RateLimitedError(reserved.retryAfterMs / 1000);
-        const taken = counted.map((c) => c.key);
-        return {
-          succeeded: () =>
-            guard(async () => {
-              await counters.release(taken.filter((key) => !resetOnSuccess.includes(key)));
-              if (resetOnSuccess.length > 0) await redis.del(resetOnSuccess);
-            }),
-          cancelled: () => guard(() => counters.release(taken)),
-        };
-      }),
+    async reserve(attempt) {
+      const { counted, lockout, resetOnSuccess } = countersOf(attempt);
+      await counters.reserve(counted, lockout);
+      const taken = counted.map((c) => c.key);
+      return {
+        async succeeded() {
+          await counters.release(taken.filter((key) => !resetOnSuccess.includes(key)));
+          if (resetOnSuccess.length > 0) await failClosed(() => redis.del(resetOnSuccess));
+        },
+        cancelled: () => counters.release(taken),
+      };
+    },
     status: (username) =>
-      guard(async () => {
+      failClosed(async () => {
         const user = usernameKey(username);
         const [locked, strikes, failures] = await Promise.all([
           redis.pTTL(keys.lock(user)),
@@ -163,7 +150,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
         };
       }),
     clear: (username) =>
-      guard(async () => {
+      failClosed(async () => {
         const user = usernameKey(username);
         const perAddress: string[] = [];
         // SCAN, never KEYS: a production Redis must not stall for an admin command.

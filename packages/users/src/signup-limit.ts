@@ -1,4 +1,3 @@
-import { AppError, RateLimitedError, ServiceUnavailableError } from "@statelab/http";
 import type { RedisClient } from "./clients.js";
 import { createCounters } from "./counters.js";
 
@@ -42,18 +41,10 @@ export function createSignupLimit(
   const counters = createCounters(options.redis);
   const windowMs = limits.windowSeconds * 1000;
   return {
-    async reserve(ip) {
-      let reserved: Awaited<ReturnType<typeof counters.reserve>>;
-      try {
-        reserved = await counters.reserve([
-          { key: `${options.keyPrefix}signup:ip:${ip}`, limit: limits.maxPerIp, windowMs },
-          { key: `${options.keyPrefix}signup:all`, limit: limits.maxGlobal, windowMs },
-        ]);
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        throw new ServiceUnavailableError("store_unavailable", error);
-      }
-      if (!reserved.isOk) throw new RateLimitedError(reserved.retryAfterMs / 1000);
-    },
+    reserve: (ip) =>
+      counters.reserve([
+        { key: `${options.keyPrefix}signup:ip:${ip}`, limit: limits.maxPerIp, windowMs },
+        { key: `${options.keyPrefix}signup:all`, limit: limits.maxGlobal, windowMs },
+      ]),
   };
 }

@@ -111,7 +111,11 @@ async function realUser(stack: Stack, tag: string): Promise<LabUser> {
 }
 
 const ok = (samples: readonly LoginSample[]) => samples.filter((s) => s.status === 200).length;
-const p = (samples: readonly LoginSample[], q: number) => percentile(samples.map((s) => s.ms), q) ?? 0;
+const p = (samples: readonly LoginSample[], q: number) =>
+  percentile(
+    samples.map((s) => s.ms),
+    q,
+  ) ?? 0;
 const statuses = (samples: readonly LoginSample[]) => {
   const counts = new Map<string, number>();
   for (const s of samples) {
@@ -152,7 +156,10 @@ export const authFlood = defineScenario<AuthFloodObservations>({
       let floodRequests = 0;
       const start = Date.now();
       const until = start + seconds * 1000;
-      const ticker = setInterval(() => bar.update(3 + Math.min(seconds, Math.round((Date.now() - start) / 1000))), 1000);
+      const ticker = setInterval(
+        () => bar.update(3 + Math.min(seconds, Math.round((Date.now() - start) / 1000))),
+        1000,
+      );
       try {
         const [knownSamples, newSamples] = await Promise.all([
           // The real users start once the flood has filled the queues.
@@ -226,8 +233,21 @@ export const authFlood = defineScenario<AuthFloodObservations>({
         },
         {
           caption: "The flood's answers",
-          columns: ["stack", "requests", "201 signup", "401 unknown user", "429 limited", "503 busy", "504", "no answer"],
-          rows: runs.map((run) => [run.label, run.floodRequests, ...floodStatuses.map((status) => floodStatus(run, status))]),
+          columns: [
+            "stack",
+            "requests",
+            "201 signup",
+            "401 unknown user",
+            "429 limited",
+            "503 busy",
+            "504",
+            "no answer",
+          ],
+          rows: runs.map((run) => [
+            run.label,
+            run.floodRequests,
+            ...floodStatuses.map((status) => floodStatus(run, status)),
+          ]),
         },
       ],
       charts: [

@@ -1,11 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNginxConfig } from "./render-nginx.js";
+import { expectClientAddressReplaced, expectOperatorPathsUnrouted, freePort } from "./testing/hostile.js";
 import { startTestBackend, type TestBackend, waitFor } from "./testing/test-backend.js";
 
 const nginxBin = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((file) => {
@@ -17,15 +17,6 @@ const nginxBin = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((file) => {
   }
 });
 if (!nginxBin) console.warn("nginx.test.ts skipped: nginx is not installed");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 // The rendered nginx config in front of real backends: the same client-address and
 // operator-endpoint rules as the built-in proxy and HAProxy (their tests: proxy.test.ts, haproxy.test.ts).
@@ -91,28 +82,11 @@ describe.skipIf(!nginxBin)("real nginx with the rendered config", () => {
   });
 
   it("replaces a client's X-Forwarded-For, Forwarded and X-Real-IP with the peer, connecting from 127.0.0.2 (A5)", async () => {
-    const res = await request(url)
-      .get("/whoami")
-      .set("X-Forwarded-For", "203.0.113.9")
-      .set("Forwarded", "for=198.51.100.1")
-      .set("X-Real-IP", "198.51.100.2")
-      .expect(200);
-    expect(res.body.headers["x-forwarded-for"]).toBe("127.0.0.1");
-    expect(res.body.headers.forwarded).toBeUndefined();
-    expect(res.body.headers["x-real-ip"]).toBeUndefined();
-    expect(res.body.peer).toMatch(/^(::ffff:)?127\.0\.0\.2$/);
+    await expectClientAddressReplaced(url, "127.0.0.2");
   });
 
   it("answers /metrics and /lease with its own 404 in every spelling; /readyz without instance detail (H5)", async () => {
-    const hits = () => backends.reduce((sum, backend) => sum + backend.hits(), 0);
-    const before = hits();
-    for (const path of ["/metrics", "/LEASE/", "//metrics", "/%6Detrics", "/lease?x=1"]) {
-      const res = await request(url).get(path);
-      expect(res.status, path).toBe(404);
-      expect(res.body.error.code, path).toBe("not_found");
-      expect(res.headers["cache-control"], path).toBe("no-store");
-    }
-    expect(hits()).toBe(before);
+    await expectOperatorPathsUnrouted(url, backends);
     const ready = await request(url).get("/Readyz/").expect(200);
     expect(ready.body).toEqual({ status: "ok" });
   });

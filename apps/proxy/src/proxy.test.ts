@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { expectClientAddressReplaced, expectOperatorPathsUnrouted } from "./testing/hostile.js";
 import { listenProxy, type RunningProxy } from "./testing/listen.js";
 import { startTestBackend, type TestBackend, waitFor } from "./testing/test-backend.js";
 
@@ -59,17 +60,12 @@ describe("forwarding", () => {
 
   it("replaces a client's X-Forwarded-For, Forwarded and X-Real-IP with the peer it saw (A5), and ignores its X-Forwarded-Proto/-Host", async () => {
     const { url } = await proxyFor();
+    await expectClientAddressReplaced(url, "127.0.0.1");
     const res = await request(url)
       .get("/whoami")
-      .set("X-Forwarded-For", "203.0.113.9")
-      .set("Forwarded", "for=198.51.100.1")
-      .set("X-Real-IP", "198.51.100.2")
       .set("X-Forwarded-Proto", "https")
       .set("X-Forwarded-Host", "evil.example")
       .expect(200);
-    expect(res.body.headers["x-forwarded-for"]).toBe("127.0.0.1");
-    expect(res.body.headers.forwarded).toBeUndefined();
-    expect(res.body.headers["x-real-ip"]).toBeUndefined();
     expect(res.body.headers["x-forwarded-proto"]).toBe("http");
     expect(res.body.headers["x-forwarded-host"]).not.toBe("evil.example");
   });
@@ -90,9 +86,7 @@ describe("forwarding", () => {
 
   it("connects to backends from sourceAddress, the one address backends trust (TRUST_PROXY)", async () => {
     const { url } = await proxyFor({ sourceAddress: "127.0.0.2" });
-    const res = await request(url).get("/whoami").expect(200);
-    expect(res.body.peer).toMatch(/^(::ffff:)?127\.0\.0\.2$/);
-    expect(res.body.headers["x-forwarded-for"]).toBe("127.0.0.1");
+    await expectClientAddressReplaced(url, "127.0.0.2");
   });
 
   it("removes hop-by-hop headers, including those named in Connection", async () => {
@@ -314,23 +308,7 @@ describe("failures", () => {
 describe("the instances' operator endpoints on the public side (H5)", () => {
   it("/metrics and /lease → the proxy's own 404, in any spelling express would route; no backend sees them", async () => {
     const { url } = await proxyFor();
-    const before = backends.reduce((sum, backend) => sum + backend.hits(), 0);
-    for (const path of [
-      "/metrics",
-      "/lease",
-      "/METRICS",
-      "/Lease/",
-      "//metrics",
-      "/%6Detrics",
-      "/lease?x=1",
-      "/metrics//",
-    ]) {
-      const res = await request(url).get(path);
-      expect(res.status, path).toBe(404);
-      expect(res.body.error.code, path).toBe("not_found");
-      expect(res.headers["x-instance-id"], path).toBeUndefined();
-    }
-    expect(backends.reduce((sum, backend) => sum + backend.hits(), 0)).toBe(before);
+    await expectOperatorPathsUnrouted(url, backends);
   });
 
   it("/readyz is the proxy's own readiness, without the instances' dependency detail", async () => {

@@ -214,7 +214,8 @@ export const authFlood = defineScenario<AuthFloodObservations>({
     });
     reading.push(
       "A returning user's device cookie puts its login in the hash queue's known-device lane, served before anonymous work; " +
-        "a new device waits its turn among the flood's addresses (each client address has a fair share), so during a flood it may be told 503 — retry later — rather than hang.",
+        "a new device waits its turn among the flood's addresses (each client address has a fair share), so during a flood it may be told 503 — retry later — rather than hang. " +
+        "Latency counts from when each login was due, one a second: a login that takes longer than a second delays the next ones, and they count the wait.",
     );
     const latencySeries = (run: FloodRun, who: string, samples: LoginSample[]): LineSeries => ({
       label: `${run.label}: ${who}`,

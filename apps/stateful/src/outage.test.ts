@@ -111,6 +111,8 @@ async function withAdmin<T>(run: (admin: RedisClient) => Promise<T>): Promise<T>
   }
 }
 
+const appUser = () => decodeURIComponent(new URL(redisServer.url).username);
+
 const sessionKeys = (admin: RedisClient) => admin.keys(`${config.redisPrefix}sess:*`);
 
 // S4 in isolation: the throttle's reads (and DEL) work, only writes fail, so login gets as far
@@ -148,14 +150,15 @@ describe("Redis refusing writes at login (S4)", () => {
     await withAdmin(async (admin) => {
       const keys = await sessionKeys(admin);
       try {
-        await admin.sendCommand(["ACL", "SETUSER", "default", "-set"]);
+        // The app's own ACL user (the URL's): the lab's Redis has no anonymous default user.
+        await admin.sendCommand(["ACL", "SETUSER", appUser(), "-set"]);
         const login = await request(app).post("/auth/login").send(before.credentials);
         expect(login.status).toBe(503);
         expect(login.body.error.code).toBe("store_unavailable");
         expect(login.headers["set-cookie"]).toBeUndefined();
         expect((await sessionKeys(admin)).sort()).toEqual(keys.sort());
       } finally {
-        await admin.sendCommand(["ACL", "SETUSER", "default", "+set"]);
+        await admin.sendCommand(["ACL", "SETUSER", appUser(), "+set"]);
       }
     });
     const again = await statefulLogin(app, before.credentials);

@@ -2,7 +2,8 @@ import path from "node:path";
 import { createClient, defaultMapping, loadSigningKeys, type SigningKey } from "@statelab/check";
 import { listenProxy, type RunningProxy } from "@statelab/proxy";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueName, uniquePrefix } from "../support/index.js";
+import { expectBurstBounded, expectRotatingAddressesThrottled } from "../support/hostile.js";
+import { TEST_APP_ENV, uniqueName, uniquePrefix } from "../support/index.js";
 import { type RunningInstance, startInstance } from "../support/processes.js";
 import { tempKeyDir } from "../support/stateless.js";
 import { defineCheckSuite } from "./suite.js";
@@ -23,6 +24,9 @@ beforeAll(async () => {
         DATABASE_URL: inject("databaseUrl"),
         REDIS_URL: inject("redisUrl"),
         LOG_REQUESTS: "false",
+        // As the lab runs them: the proxy connects from 127.0.0.2, the one hop they trust.
+        TRUST_PROXY: "127.0.0.2",
+        ...TEST_APP_ENV,
         ...shared,
       }),
     ),
@@ -33,6 +37,7 @@ beforeAll(async () => {
     backends: instances.map((instance, i) => ({ id: `t${i + 1}`, url: instance.url })),
     strategy: "round-robin",
     healthIntervalMs: 500,
+    sourceAddress: "127.0.0.2",
   });
 }, 60_000);
 
@@ -61,5 +66,19 @@ describe("stateless behind the round-robin proxy", () => {
     const served = new Set<string>();
     for (let i = 0; i < 6; i++) served.add((await agent.get("/me").expect(200)).headers["x-instance-id"] as string);
     expect([...served].sort()).toEqual(["sl-27221", "sl-27222"]);
+  });
+});
+
+describe("hostile clients against the running stateless instances (A5, A7)", () => {
+  it("40 wrong passwords claiming 40 addresses, straight to an instance (it trusts only 127.0.0.2) → 429 from the 11th", async () => {
+    await expectRotatingAddressesThrottled(instances[0]?.url as string);
+  });
+
+  it("the same through the proxy (it replaces the client's address headers) → 429 from the 11th", async () => {
+    await expectRotatingAddressesThrottled(proxy.url);
+  });
+
+  it("40 wrong passwords at once through the proxy → at most 10 checked, the rest 429", async () => {
+    await expectBurstBounded(proxy.url);
   });
 });

@@ -1,5 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { createAccounts, createPgPool, createRedisClient, type RedisClient } from "@statelab/backend";
+import {
+  type BackendConfig,
+  createAccounts,
+  createPgPool,
+  createRedisClient,
+  type RedisClient,
+} from "@statelab/backend";
 import { createLogger } from "@statelab/http";
 import { createPasswordHasher, createPgUserStore, type PasswordHasher, TEST_ONLY_PARAMS } from "@statelab/users";
 import type { Express } from "express";
@@ -47,23 +53,42 @@ export const testHasher = () => {
   return cheapHasher;
 };
 
+/** Signs device cookies in in-process apps. */
+export const TEST_DEVICE_SECRET = "test-device-secret-test-device-secret-01";
+
+/**
+ * What in-process test apps run with besides their own env: a suite makes many
+ * users and parallel requests from one address (127.0.0.1), so the per-address
+ * signup limit and the hash queue's per-client share are raised. The login limits
+ * keep their defaults; the tests of these two set them back where they test them.
+ */
+export const TEST_APP_ENV = {
+  SIGNUP_MAX_PER_IP: "100000",
+  SIGNUP_MAX_GLOBAL: "100000",
+  HASH_QUEUE_PER_CLIENT: "1000",
+  HASH_QUEUE: "1000",
+} as const;
+
 export async function testUserStore() {
   const pool = await testPool();
   return { pool, users: createPgUserStore({ pool, hasher: await testHasher() }) };
 }
 
-/** The accounts an app under test authenticates against (cheap hashing) and its readiness checks. */
+/** The accounts (store, signup, login) an in-process app authenticates against (cheap hashing), and its readiness checks. */
 export async function testAccounts(
   pool: pg.Pool,
   redis: RedisClient,
-  config: { redisPrefix: string; loginMaxFailures: number },
+  config: Pick<BackendConfig, "redisPrefix" | "loginLimits" | "signupLimits" | "hashQueue">,
 ) {
   const accounts = createAccounts({
     pool,
     redis,
     hasher: await testHasher(),
     keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
+    deviceSecret: TEST_DEVICE_SECRET,
+    loginLimits: config.loginLimits,
+    signupLimits: config.signupLimits,
+    hashQueue: config.hashQueue,
   });
   return { ...accounts, readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() } };
 }

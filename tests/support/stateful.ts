@@ -1,6 +1,6 @@
 import { createApp, loadStatefulConfig, type StatefulConfig } from "@statelab/stateful";
 import { inject } from "vitest";
-import { silentLogger, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, TEST_APP_ENV, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 export const TEST_SECRET = "test-secret-test-secret-test-secret-0123";
 
@@ -17,13 +17,15 @@ export async function statefulTestApp(env: Record<string, string> = {}) {
     REDIS_PREFIX: uniquePrefix("sf"),
     INSTANCE_ID: "stateful-test",
     LOG_REQUESTS: "false",
+    ...TEST_APP_ENV,
     ...env,
   });
-  const { users, authenticate, readiness } = await testAccounts(pool, redis, config);
+  const { users, authenticate, signup, readiness } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
     authenticate,
+    signup,
     redis,
     secret: TEST_SECRET,
     logger: silentLogger,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { createApp, loadKeySet, loadStatelessConfig, type StatelessConfig } from "@statelab/stateless";
 import type pg from "pg";
 import { inject } from "vitest";
-import { silentLogger, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
+import { silentLogger, TEST_APP_ENV, testAccounts, testPool, testRedis, uniquePrefix } from "./index.js";
 
 /** A key directory of its own, so tests never touch the lab's keys. */
 export const tempKeyDir = () => mkdtempSync(path.join(os.tmpdir(), "statelab-keys-"));
@@ -19,11 +19,12 @@ export async function statelessAppOn(
   keys = loadKeySet(config.keyDir, config.jwtAlg),
 ) {
   const redis = await testRedis();
-  const { users, authenticate, readiness } = await testAccounts(pool, redis, config);
+  const { users, authenticate, signup, readiness } = await testAccounts(pool, redis, config);
   const app = createApp({
     config,
     users,
     authenticate,
+    signup,
     pool,
     redis,
     keys,
@@ -46,6 +47,7 @@ export async function statelessTestApp(env: Record<string, string> = {}) {
     INSTANCE_ID: "stateless-test",
     KEY_DIR: tempKeyDir(),
     LOG_REQUESTS: "false",
+    ...TEST_APP_ENV,
     ...env,
   });
   const { app, users, keys, redis } = await statelessAppOn(pool, config);

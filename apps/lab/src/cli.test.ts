@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { projectRoot } from "@statelab/infra";
 import { describe, expect, inject, it } from "vitest";
+import { expectRotatingAddressesThrottled } from "../../../tests/support/hostile.js";
 import { spawnTsx } from "../../../tests/support/processes.js";
 
 const run = promisify(execFile);
@@ -98,6 +99,10 @@ describe("statelab CLI", () => {
       expect(stateful.stdout).toMatch(/x-instance-id: stateful-\d/i);
       const stateless = await run("bash", ["-c", curlsFor(up.banner(), "stateless")]);
       expect(stateless.stdout).toMatch(/"auth":\{"kind":"jwt"/);
+      // The lab's instances trust only their proxy's source address: a client claiming new
+      // addresses is counted as itself, straight on an instance (4201 + offset) and through the proxy.
+      await expectRotatingAddressesThrottled("http://127.0.0.1:16201");
+      await expectRotatingAddressesThrottled("http://127.0.0.1:20082");
     } finally {
       up.child.kill("SIGINT");
     }

@@ -60,7 +60,7 @@ describe("drain", () => {
       .get("/hold")
       .then((res) => res);
     await waitFor(() => a1.held() === 1, 10_000, "a request parked on a1");
-    const drained = await request(adminUrl).post("/backends/a1/drain").expect(200);
+    const drained = await request(adminUrl).post("/backends/a1/drain").send({}).expect(200);
     expect(drained.body).toMatchObject({ id: "a1", admin: "draining", inFlight: 1, isAvailable: false });
     for (let i = 0; i < 4; i++) {
       const res = await request(url).get("/whoami").expect(200);
@@ -71,7 +71,7 @@ describe("drain", () => {
     expect(finished.status).toBe(200);
     expect(finished.headers["x-instance-id"]).toBe("a1");
     await waitFor(async () => (await stateOf(adminUrl, "a1")).inFlight === 0, 10_000, "a1 idle");
-    await request(adminUrl).post("/backends/a1/enable").expect(200);
+    await request(adminUrl).post("/backends/a1/enable").send({}).expect(200);
     const seen = new Set<string>();
     for (let i = 0; i < 4; i++) seen.add(String((await request(url).get("/whoami")).headers["x-instance-id"]));
     expect(seen.has("a1")).toBe(true);
@@ -115,9 +115,11 @@ describe("admin API", () => {
 
   it("unknown backends and routes → 404 not_found; wrong methods → 405", async () => {
     const { adminUrl } = await start();
-    expect((await request(adminUrl).post("/backends/zz/drain").expect(404)).body.error.code).toBe("not_found");
+    expect((await request(adminUrl).post("/backends/zz/drain").send({}).expect(404)).body.error.code).toBe("not_found");
     expect((await request(adminUrl).get("/nope").expect(404)).body.error.code).toBe("not_found");
-    expect((await request(adminUrl).delete("/backends").expect(405)).body.error.code).toBe("method_not_allowed");
+    expect(
+      (await request(adminUrl).delete("/backends").set("Content-Type", "application/json").expect(405)).body.error.code,
+    ).toBe("method_not_allowed");
   });
 
   it("GET /metrics serves Prometheus text with per-backend counters", async () => {
@@ -128,5 +130,49 @@ describe("admin API", () => {
     expect(res.text).toMatch(/statelab_proxy_responses_total\{backend="a1",class="2xx"\} 1/);
     expect(res.text).toMatch(/statelab_proxy_backend_up\{backend="a2"\} 1/);
     expect(res.text).toMatch(/statelab_proxy_strategy_info\{strategy="round-robin"\} 1/);
+  });
+});
+
+describe("the admin API refuses what a web page can make a browser send (H6)", () => {
+  const isDraining = async (adminUrl: string) => (await stateOf(adminUrl, "a1")).admin === "draining";
+
+  it("a body-less POST drain — a CORS simple request — → 415, and nothing is drained", async () => {
+    const { adminUrl } = await start();
+    const res = await request(adminUrl).post("/backends/a1/drain").expect(415);
+    expect(res.body.error.code).toBe("unsupported_media_type");
+    const form = await request(adminUrl).post("/backends/a1/drain").type("form").send("x=1");
+    expect(form.status).toBe(415);
+    expect(await isDraining(adminUrl)).toBe(false);
+  });
+
+  it("a write from another Origin → 403 forbidden, even as JSON; nothing is drained", async () => {
+    const { adminUrl } = await start();
+    for (const [header, value] of [
+      ["Origin", "https://evil.example"],
+      ["Origin", "null"],
+      ["Sec-Fetch-Site", "cross-site"],
+    ] as const) {
+      const res = await request(adminUrl).post("/backends/a1/drain").set(header, value).send({}).expect(403);
+      expect(res.body.error.code).toBe("forbidden");
+    }
+    expect(await isDraining(adminUrl)).toBe(false);
+    // Its own page (same origin) may.
+    await request(adminUrl).post("/backends/a1/drain").set("Origin", adminUrl).send({}).expect(200);
+  });
+
+  it("a foreign Host (DNS rebinding) → 403, for reads too; the strategy is unchanged", async () => {
+    const { adminUrl } = await start();
+    const port = new URL(adminUrl).port;
+    for (const host of [`evil.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`]) {
+      expect((await request(adminUrl).get("/backends").set("Host", host)).status).toBe(403);
+      expect(
+        (await request(adminUrl).put("/strategy").set("Host", host).send({ strategy: "source-hash" })).status,
+      ).toBe(403);
+    }
+    const text = await request(adminUrl).put("/strategy").type("text/plain").send('{"strategy":"source-hash"}');
+    expect(text.status).toBe(415);
+    expect((await request(adminUrl).get("/strategy").set("Host", `localhost:${port}`).expect(200)).body).toEqual({
+      strategy: "round-robin",
+    });
   });
 });

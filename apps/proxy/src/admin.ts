@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { refuseNonLocal } from "@statelab/http";
 import { errorBody, ProxyError } from "./errors.js";
 import type { ReverseProxy } from "./proxy.js";
 import { isStrategyName, strategyNames } from "./strategies/index.js";
@@ -34,6 +35,8 @@ function allow(req: IncomingMessage, ...methods: string[]): void {
 }
 
 async function route(proxy: ReverseProxy, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const refusal = refuseNonLocal(req);
+  if (refusal) throw new ProxyError(refusal.code, refusal.message);
   const path = new URL(req.url ?? "/", "http://admin").pathname;
   if (path === "/healthz") {
     allow(req, "GET", "HEAD");
@@ -76,7 +79,8 @@ async function route(proxy: ReverseProxy, req: IncomingMessage, res: ServerRespo
 
 /**
  * The admin API: backends with state and counts, strategy switch, drain/enable, metrics.
- * It has no authentication, which is why it listens on its own port, loopback by default.
+ * It has no authentication: it listens on its own port, on loopback only, and refuses
+ * what a web page could make a browser send (refuseNonLocal, shared with the dashboard).
  */
 export function createAdminHandler(proxy: ReverseProxy): (req: IncomingMessage, res: ServerResponse) => void {
   return function adminHandler(req, res) {

@@ -35,11 +35,15 @@ export class Backend {
   failStreak = 0;
   lastError: string | null = null;
 
-  constructor(spec: BackendSpec, connectTimeoutMs: number) {
+  constructor(spec: BackendSpec, connectTimeoutMs: number, sourceAddress?: string) {
     this.id = spec.id;
     this.origin = spec.origin;
     // Below Node's default 5 s server keep-alive, so we close idle sockets before the backend does.
-    this.pool = new Pool(spec.origin, { connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4_000 });
+    this.pool = new Pool(spec.origin, {
+      connect: { timeout: connectTimeoutMs },
+      keepAliveTimeout: 4_000,
+      ...(sourceAddress ? { localAddress: sourceAddress } : {}),
+    });
   }
 
   status(): BackendStatus {
@@ -61,6 +65,8 @@ export interface BackendSetOptions {
   readonly rise: number;
   readonly fall: number;
   readonly connectTimeoutMs: number;
+  /** Connections to backends come from this local address (see ProxyOptions.sourceAddress). */
+  readonly sourceAddress?: string;
   readonly onEvent: (event: BackendEvent) => void;
 }
 
@@ -73,7 +79,7 @@ export class BackendSet {
 
   constructor(specs: readonly BackendSpec[], options: BackendSetOptions) {
     this.#options = options;
-    this.all = specs.map((spec) => new Backend(spec, options.connectTimeoutMs));
+    this.all = specs.map((spec) => new Backend(spec, options.connectTimeoutMs, options.sourceAddress));
     this.#byId = new Map(this.all.map((backend) => [backend.id, backend]));
     this.#available = this.all;
   }

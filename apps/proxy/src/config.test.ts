@@ -67,6 +67,21 @@ describe("loadConfig", () => {
   });
 });
 
+describe("the admin listener and the source address", () => {
+  it("PROXY_ADMIN_HOST must be loopback: the admin API has no authentication (H6)", () => {
+    for (const host of ["127.0.0.1", "127.0.0.9", "::1", "localhost"])
+      expect(loadConfig({ PROXY_ADMIN_HOST: host }).adminHost).toBe(host);
+    for (const host of ["0.0.0.0", "10.0.0.1", "::", "example.com"])
+      expect(() => loadConfig({ PROXY_ADMIN_HOST: host })).toThrow(/PROXY_ADMIN_HOST must be a loopback address/);
+  });
+
+  it("PROXY_SOURCE_ADDRESS is an IP address or unset", () => {
+    expect(loadConfig({}).sourceAddress).toBeUndefined();
+    expect(loadConfig({ PROXY_SOURCE_ADDRESS: "127.0.0.2" }).sourceAddress).toBe("127.0.0.2");
+    expect(() => loadConfig({ PROXY_SOURCE_ADDRESS: "proxy.local" })).toThrow(/PROXY_SOURCE_ADDRESS/);
+  });
+});
+
 describe("LOG_LEVEL", () => {
   it("defaults to info, takes any pino level, and names a bad one", () => {
     expect(loadConfig({}).logLevel).toBe("info");

@@ -1,4 +1,6 @@
+import { isIP } from "node:net";
 import { parseArgs } from "node:util";
+import { isLoopbackAddress } from "@statelab/http";
 import { type BackendSpec, parseBackendList } from "./backend-list.js";
 import { ProxyConfigError } from "./errors.js";
 import { proxyDefaults } from "./proxy.js";
@@ -19,6 +21,13 @@ export const presets = {
     backends: "s1=http://127.0.0.1:4201,s2=http://127.0.0.1:4202,s3=http://127.0.0.1:4203",
   },
 } as const satisfies Record<string, { port: number; adminPort: number; strategy: StrategyName; backends: string }>;
+
+/**
+ * The lab's proxies connect to the instances from this loopback address, and the instances
+ * trust X-Forwarded-For from it alone (TRUST_PROXY): a client on 127.0.0.1 talking to an
+ * instance directly cannot pose as the proxy and choose its address.
+ */
+export const labSourceAddress = "127.0.0.2";
 
 /** pino's levels; `silent` logs nothing. */
 export const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -65,6 +74,8 @@ export interface ProxyConfig {
   readonly upstreamTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly trustForwarded: boolean;
+  /** Local address of connections to backends (they trust X-Forwarded-For from it); undefined: the kernel's pick. */
+  readonly sourceAddress: string | undefined;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
 }
@@ -121,6 +132,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ProxyFlags = {}): Read
   const port = integer(portSetting.raw, portSetting.name, preset.port, portSetting.problems, 0, 65535);
   const trust = env.PROXY_TRUST_FORWARDED || "false";
   if (trust !== "true" && trust !== "false") problems.push(`PROXY_TRUST_FORWARDED must be true or false`);
+  const adminHost = env.PROXY_ADMIN_HOST || "127.0.0.1";
+  // The admin API has no authentication: it may only ever be reachable from this machine.
+  if (adminHost !== "localhost" && !isLoopbackAddress(adminHost))
+    problems.push(
+      `PROXY_ADMIN_HOST must be a loopback address (got "${adminHost}"): the admin API has no authentication`,
+    );
+  const sourceAddress = env.PROXY_SOURCE_ADDRESS || undefined;
+  if (sourceAddress !== undefined && isIP(sourceAddress) === 0)
+    problems.push(`PROXY_SOURCE_ADDRESS must be an IP address (got "${sourceAddress}")`);
   const logLevel = env.LOG_LEVEL || "info";
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be one of ${logLevels.join(", ")} (got "${logLevel}")`);
   const envInteger = (name: string, fallback: number, min: number, max: number) =>
@@ -128,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ProxyFlags = {}): Read
   const config: ProxyConfig = {
     host: env.PROXY_HOST || "127.0.0.1",
     port,
-    adminHost: env.PROXY_ADMIN_HOST || "127.0.0.1",
+    adminHost,
     adminPort: envInteger("PROXY_ADMIN_PORT", preset.adminPort, 0, 65535),
     backends,
     strategy: strategy as StrategyName,
@@ -138,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: ProxyFlags = {}): Read
     upstreamTimeoutMs: envInteger("PROXY_UPSTREAM_TIMEOUT_MS", proxyDefaults.upstreamTimeoutMs, 1, 3_600_000),
     connectTimeoutMs: envInteger("PROXY_CONNECT_TIMEOUT_MS", proxyDefaults.connectTimeoutMs, 1, 600_000),
     trustForwarded: trust === "true",
+    sourceAddress,
     shutdownGraceMs: envInteger("PROXY_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     logLevel: logLevel as LogLevel,
   };

@@ -2,8 +2,10 @@
 export type ProxyErrorCode =
   | "bad_request"
   | "header_too_large"
+  | "forbidden"
   | "not_found"
   | "method_not_allowed"
+  | "unsupported_media_type"
   | "no_healthy_backend"
   | "bad_gateway"
   | "upstream_timeout"
@@ -12,8 +14,10 @@ export type ProxyErrorCode =
 const statusOf: Record<ProxyErrorCode, number> = {
   bad_request: 400,
   header_too_large: 431,
+  forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  unsupported_media_type: 415,
   no_healthy_backend: 503,
   bad_gateway: 502,
   upstream_timeout: 504,

@@ -1,28 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHaproxyConfig } from "./render-haproxy.js";
 import type { StrategyName } from "./strategies/index.js";
+import { expectClientAddressReplaced, expectOperatorPathsUnrouted, freePort } from "./testing/hostile.js";
 import { listenProxy, type RunningProxy } from "./testing/listen.js";
 import { startTestBackend, type TestBackend, waitFor } from "./testing/test-backend.js";
 
 const haproxyBin = "/usr/sbin/haproxy";
 const hasHaproxy = existsSync(haproxyBin);
 if (!hasHaproxy) console.warn(`haproxy.test.ts skipped: ${haproxyBin} is missing (apt-get install haproxy)`);
-
-/** A port nobody listens on right now; HAProxy needs a number up front. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 const health = { healthIntervalMs: 100, healthRise: 1, healthFall: 1 };
 let shared: TestBackend[] = [];
@@ -78,7 +68,10 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
     );
     dir = mkdtempSync(path.join(tmpdir(), "statelab-haproxy-"));
     const configFile = path.join(dir, "haproxy.cfg");
-    writeFileSync(configFile, renderHaproxyConfig({ frontends: rendered, ...health, upstreamTimeoutMs: 5_000 }));
+    writeFileSync(
+      configFile,
+      renderHaproxyConfig({ frontends: rendered, ...health, upstreamTimeoutMs: 5_000, sourceAddress: "127.0.0.2" }),
+    );
     haproxy = spawn(haproxyBin, ["-f", configFile, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
     haproxy.stdout?.on("data", (chunk) => {
       haproxyLog += chunk;
@@ -92,6 +85,7 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
         backends: frontend.backends,
         strategy: frontend.strategy,
         ...health,
+        sourceAddress: "127.0.0.2",
       });
     }
     await waitFor(
@@ -157,6 +151,20 @@ describe.skipIf(!hasHaproxy)("real HAProxy and the built-in proxy behave alike",
     it(`${via}: no backend up → 503 with the same JSON error`, async () => {
       const res = await request(urlOf("dead")).get("/whoami").expect(503);
       expect(res.body.error.code).toBe("no_healthy_backend");
+      const ready = await request(urlOf("dead")).get("/readyz").expect(503);
+      expect(ready.body.error.code).toBe("no_healthy_backend");
+    });
+
+    it(`${via}: replaces a client's X-Forwarded-For, Forwarded and X-Real-IP with the peer, connecting from 127.0.0.2 (A5)`, async () => {
+      await expectClientAddressReplaced(urlOf("rr"), "127.0.0.2");
+    });
+
+    it(`${via}: answers /metrics, /lease (404) and /readyz itself in every spelling; no backend sees them (H5)`, async () => {
+      await expectOperatorPathsUnrouted(urlOf("rr"), shared);
+      for (const path of ["/readyz", "/ReadyZ/"]) {
+        const res = await request(urlOf("rr")).get(path).expect(200);
+        expect(res.body, path).toEqual({ status: "ready" });
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { isIP } from "node:net";
 
 /** RFC 9110 §7.6.1 connection-specific fields plus the legacy ones proxies still see; never forwarded. */
 const hopByHop = new Set([
@@ -37,10 +38,26 @@ function connectionTokens(value: string | undefined): Set<string> | undefined {
 }
 
 /** Normalises `::ffff:1.2.3.4` so IPv4 clients hash and log the same on dual-stack sockets. */
-export function clientIpOf(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? "";
+function plainAddress(address: string): string {
   return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
+
+/**
+ * The client's address as this proxy may honestly state it: the peer it saw. Behind a
+ * trusted hop (`trustForwarded`: a TLS terminator that itself replaces X-Forwarded-For),
+ * the last address that hop wrote — the peer *it* saw; anything left of it came from the
+ * client and is never believed.
+ */
+export function clientIpOf(req: IncomingMessage, trustForwarded = false): string {
+  const peer = plainAddress(req.socket.remoteAddress ?? "");
+  if (!trustForwarded) return peer;
+  const header = req.headers["x-forwarded-for"];
+  const last = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",").at(-1)?.trim() ?? "";
+  return isIP(last) === 0 ? peer : plainAddress(last);
+}
+
+/** Headers in which a client names a client address; only this proxy may set them upstream. */
+const clientAddressHeaders = new Set(["x-forwarded-for", "forwarded", "x-real-ip"]);
 
 export interface UpstreamRequest {
   /** Flat [name, value, …] list, the order the client sent them in. */
@@ -58,8 +75,9 @@ export interface ForwardOptions {
 
 /**
  * Builds the upstream header list: drops hop-by-hop fields (and any the client named in
- * Connection), removes the sticky cookie so backends never see routing state, and sets
- * X-Forwarded-* and X-Request-Id.
+ * Connection) and every client-address header, removes the sticky cookie so backends
+ * never see routing state, and sets X-Forwarded-For (the client address, alone),
+ * X-Forwarded-Proto/-Host and X-Request-Id.
  */
 export function upstreamRequest(
   req: IncomingMessage,
@@ -73,21 +91,17 @@ export function upstreamRequest(
   let pinnedId: string | undefined;
   let hostCount = 0;
   let host: string | undefined;
-  let forwardedFor: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
-    if (hopByHop.has(lower) || named?.has(lower)) continue;
+    if (hopByHop.has(lower) || named?.has(lower) || clientAddressHeaders.has(lower)) continue;
     switch (lower) {
       case "host":
         hostCount++;
         host = value;
         break;
       case "x-request-id":
-        continue;
-      case "x-forwarded-for":
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       case "x-forwarded-proto":
       case "x-forwarded-host":
@@ -107,7 +121,9 @@ export function upstreamRequest(
     }
     headers.push(name, value);
   }
-  headers.push("x-forwarded-for", forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`);
+  // Replaced, never appended: a client-written X-Forwarded-For (or Forwarded, X-Real-IP) would
+  // otherwise let it choose the address every per-IP limit behind us counts (A5).
+  headers.push("x-forwarded-for", clientIp);
   if (!options.trustForwarded || req.headers["x-forwarded-proto"] === undefined)
     headers.push("x-forwarded-proto", "http");
   if ((!options.trustForwarded || req.headers["x-forwarded-host"] === undefined) && host !== undefined)

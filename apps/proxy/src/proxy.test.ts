@@ -1,5 +1,6 @@
 import request from "supertest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { expectClientAddressReplaced, expectOperatorPathsUnrouted } from "./testing/hostile.js";
 import { listenProxy, type RunningProxy } from "./testing/listen.js";
 import { startTestBackend, type TestBackend, waitFor } from "./testing/test-backend.js";
 
@@ -57,15 +58,14 @@ describe("forwarding", () => {
     expect(replaced.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("appends to X-Forwarded-For and ignores a client's X-Forwarded-Proto/-Host", async () => {
+  it("replaces a client's X-Forwarded-For, Forwarded and X-Real-IP with the peer it saw (A5), and ignores its X-Forwarded-Proto/-Host", async () => {
     const { url } = await proxyFor();
+    await expectClientAddressReplaced(url, "127.0.0.1");
     const res = await request(url)
       .get("/whoami")
-      .set("X-Forwarded-For", "203.0.113.9")
       .set("X-Forwarded-Proto", "https")
       .set("X-Forwarded-Host", "evil.example")
       .expect(200);
-    expect(res.body.headers["x-forwarded-for"]).toBe("203.0.113.9, 127.0.0.1");
     expect(res.body.headers["x-forwarded-proto"]).toBe("http");
     expect(res.body.headers["x-forwarded-host"]).not.toBe("evil.example");
   });
@@ -74,6 +74,19 @@ describe("forwarding", () => {
     const { url } = await proxyFor({ trustForwarded: true });
     const res = await request(url).get("/whoami").set("X-Forwarded-Proto", "https").expect(200);
     expect(res.body.headers["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("behind a trusted hop, the client is the last address that hop wrote; what the client wrote left of it is dropped", async () => {
+    const { url } = await proxyFor({ trustForwarded: true });
+    const res = await request(url).get("/whoami").set("X-Forwarded-For", "6.6.6.6, 203.0.113.9").expect(200);
+    expect(res.body.headers["x-forwarded-for"]).toBe("203.0.113.9");
+    const junk = await request(url).get("/whoami").set("X-Forwarded-For", "not-an-address").expect(200);
+    expect(junk.body.headers["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  it("connects to backends from sourceAddress, the one address backends trust (TRUST_PROXY)", async () => {
+    const { url } = await proxyFor({ sourceAddress: "127.0.0.2" });
+    await expectClientAddressReplaced(url, "127.0.0.2");
   });
 
   it("removes hop-by-hop headers, including those named in Connection", async () => {
@@ -289,5 +302,24 @@ describe("failures", () => {
     } finally {
       await Promise.all(trio.map((backend) => backend.kill()));
     }
+  });
+});
+
+describe("the instances' operator endpoints on the public side (H5)", () => {
+  it("/metrics and /lease → the proxy's own 404, in any spelling express would route; no backend sees them", async () => {
+    const { url } = await proxyFor();
+    await expectOperatorPathsUnrouted(url, backends);
+  });
+
+  it("/readyz is the proxy's own readiness, without the instances' dependency detail", async () => {
+    const { url } = await proxyFor();
+    for (const path of ["/readyz", "/READYZ/", "/readyz?verbose=1"]) {
+      const res = await request(url).get(path).expect(200);
+      expect(res.body, path).toEqual({ status: "ready" });
+      expect(res.headers["cache-control"]).toBe("no-store");
+    }
+    for (const backend of backends) running.at(-1)?.proxy.drain(backend.id);
+    const down = await request(url).get("/readyz").expect(503);
+    expect(down.body.error.code).toBe("no_healthy_backend");
   });
 });

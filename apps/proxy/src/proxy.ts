@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
+import { isIP, type Socket } from "node:net";
 import { PassThrough, type Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { createAdminHandler } from "./admin.js";
@@ -8,6 +8,7 @@ import { type Backend, type BackendEvent, BackendSet, type BackendStatus } from 
 import { errorBody, ProxyConfigError, ProxyError, type ProxyErrorCode, statusOfCode } from "./errors.js";
 import { clientIpOf, downstreamHeaders, isValidHost, pinCookie, requestIdFor, upstreamRequest } from "./headers.js";
 import { describe, type HealthChecks, startHealthChecks } from "./health-checks.js";
+import { internalPathOf } from "./internal-paths.js";
 import { createProxyMetrics, type ProxyMetrics } from "./metrics.js";
 import { createStrategy, isStrategyName, type Strategy, type StrategyName, strategyNames } from "./strategies/index.js";
 
@@ -26,8 +27,17 @@ export interface ProxyOptions {
   /** Consecutive failing checks before an up backend is taken out. */
   readonly healthFall?: number;
   readonly stickyCookieName?: string;
-  /** Keep a client's X-Forwarded-Proto/-Host: only when a trusted proxy sits in front. */
+  /**
+   * A trusted proxy sits in front: keep its X-Forwarded-Proto/-Host and take the client
+   * address from the last X-Forwarded-For entry it wrote. Off: the peer is the client.
+   */
   readonly trustForwarded?: boolean;
+  /**
+   * The local address connections to backends come from. Backends trust X-Forwarded-For
+   * from exactly this address (TRUST_PROXY), so on one machine it must differ from the
+   * loopback address clients use (the lab uses 127.0.0.2). Unset: the kernel picks.
+   */
+  readonly sourceAddress?: string;
   readonly onEvent?: (event: ProxyEvent) => void;
 }
 
@@ -187,11 +197,18 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
   if (!healthPath.startsWith("/")) problems.push("healthPath must start with /");
   const cookieName = options.stickyCookieName ?? proxyDefaults.stickyCookieName;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookieName)) problems.push("stickyCookieName must be a plain token");
-  if (problems.length > 0) throw new ProxyConfigError(problems);
-
   const onEvent = options.onEvent ?? (() => {});
   const trustForwarded = options.trustForwarded ?? false;
-  const set = new BackendSet(specs, { rise, fall, connectTimeoutMs, onEvent });
+  const sourceAddress = options.sourceAddress;
+  if (sourceAddress !== undefined && isIP(sourceAddress) === 0) problems.push("sourceAddress must be an IP address");
+  if (problems.length > 0) throw new ProxyConfigError(problems);
+  const set = new BackendSet(specs, {
+    rise,
+    fall,
+    connectTimeoutMs,
+    onEvent,
+    ...(sourceAddress ? { sourceAddress } : {}),
+  });
   let strategy: Strategy = createStrategy(strategyName);
   let checks: HealthChecks | undefined;
   const metrics: ProxyMetrics = createProxyMetrics(set, () => strategy.name);
@@ -209,6 +226,22 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
     return undefined;
   }
 
+  /**
+   * /readyz on the public side is the proxy's own readiness — some backend can take
+   * traffic — without the instances' dependency detail (addresses, database messages).
+   */
+  function answerReady(res: ServerResponse): undefined {
+    if (set.available().length === 0) return fail(res, "no_healthy_backend", "no healthy backend is available");
+    const body = JSON.stringify({ status: "ready" });
+    res.writeHead(200, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
+    res.end(body);
+    return undefined;
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): undefined {
     const requestId = requestIdFor(req.headers["x-request-id"]);
     res.setHeader("x-request-id", requestId);
@@ -219,7 +252,11 @@ export function createProxy(options: ProxyOptions): ReverseProxy {
     const hasBody =
       req.headers["transfer-encoding"] !== undefined ||
       (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-    const clientIp = clientIpOf(req);
+    const internal = internalPathOf(url);
+    if (internal === "readyz") return answerReady(res);
+    // Instances serve these to operators (and to the admin side); the public side never routes them (H5).
+    if (internal !== null) return fail(res, "not_found", "no such route");
+    const clientIp = clientIpOf(req, trustForwarded);
     const clientSocket = req.socket;
     const upstream = upstreamRequest(req, requestId, clientIp, { cookieName, trustForwarded, hasBody });
     if (upstream.hostCount > 1) return fail(res, "bad_request", "more than one Host header");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderHaproxyConfig } from "./render-haproxy.js";
-import { infraFiles, labFrontends } from "./render-infra.js";
+import { infraFiles, labFrontends, labRenderOptions } from "./render-infra.js";
 import { renderNginxConfig } from "./render-nginx.js";
 
 const haproxyBin = "/usr/sbin/haproxy";
@@ -12,8 +12,8 @@ const nginxBin = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((candidate) => exist
 
 describe("infra configs", () => {
   it("infra/haproxy and infra/nginx match what the renderer makes from the lab's backend list", () => {
-    expect(readFileSync(infraFiles.haproxy, "utf8")).toBe(renderHaproxyConfig({ frontends: labFrontends() }));
-    expect(readFileSync(infraFiles.nginx, "utf8")).toBe(renderNginxConfig({ frontends: labFrontends() }));
+    expect(readFileSync(infraFiles.haproxy, "utf8")).toBe(renderHaproxyConfig(labRenderOptions()));
+    expect(readFileSync(infraFiles.nginx, "utf8")).toBe(renderNginxConfig(labRenderOptions()));
   });
 
   it("the nginx config names every backend, the cookie and the same JSON errors", () => {

@@ -2,7 +2,7 @@ import { leaseRoutes, type RedisClient } from "@statelab/backend";
 import { createHttpApp, type Logger, type Metrics, type ReadinessCheck } from "@statelab/http";
 import type { Leases, Singleton } from "@statelab/lease";
 import type { QuorumClient } from "@statelab/quorum";
-import { type Authenticate, type UserStore, userRoutes } from "@statelab/users";
+import { type Authenticate, type Signup, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import session from "express-session";
 import { createSessionAuth, remainingTtlMs, sessionTimeouts } from "./auth.js";
@@ -22,6 +22,7 @@ export interface StatefulDeps {
   config: StatefulConfig;
   users: UserStore;
   authenticate: Authenticate;
+  signup: Signup;
   /** Connected by main.ts (or the test); the app never creates clients. */
   redis: RedisClient;
   /** SESSION_STORE=quorum: the client over the session replicas, made by main.ts (or the test). */
@@ -107,6 +108,7 @@ export function createApp(deps: StatefulDeps) {
   routes.use(
     userRoutes({
       users: deps.users,
+      signup: deps.signup,
       instanceId: config.instanceId,
       authenticated: ctx.authenticated,
       signupGuards: [crossSite],

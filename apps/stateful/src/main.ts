@@ -1,15 +1,16 @@
-import { openBackendState } from "@statelab/backend";
+import { loadOrCreateSecret, openBackendState } from "@statelab/backend";
 import { closeOnSignals, createLogger, createMetrics, runMain, serve } from "@statelab/http";
 import { registerLeaseMetrics } from "@statelab/lease";
 import { connectReplica, createQuorumClient } from "@statelab/quorum";
 import { createApp } from "./app.js";
 import { loadStatefulConfig, type StatefulConfig } from "./config.js";
-import { loadOrCreateSecret } from "./secret.js";
 
 async function main(config: StatefulConfig): Promise<void> {
   const logger = createLogger({ name: "stateful", instanceId: config.instanceId, level: config.logLevel });
   const secret = config.sessionSecret ?? loadOrCreateSecret(config.keyDir);
-  const state = await openBackendState(config, logger);
+  const state = await openBackendState(config, logger, {
+    deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
+  });
   const metrics = createMetrics({ instanceId: config.instanceId });
   registerLeaseMetrics(metrics.registry, state.leases, state.loginStatsJob ? [state.loginStatsJob] : []);
   const replicas = (config.quorum?.urls ?? []).map((url, i) => connectReplica(`replica-${i + 1}`, url));

@@ -3,10 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { createRedisClient, type RedisClient } from "@statelab/backend";
 import { type Service, startRedis } from "@statelab/infra";
-import { createAuthenticator, createLoginThrottle } from "@statelab/users";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
+import { silentLogger, testAccounts, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
 import { TEST_SECRET } from "../../../tests/support/stateful.js";
 import { sleep, statefulLogin } from "../../../tests/support/stateful-client.js";
 import { createApp } from "./app.js";
@@ -24,18 +23,19 @@ beforeAll(async () => {
   redisServer = await startRedis({ stateDir, port: REDIS_PORT, log: () => {} });
   client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
   await client.connect();
-  const { users, pool } = await testUserStore();
+  const { pool } = await testUserStore();
   config = loadStatefulConfig({
     DATABASE_URL: inject("databaseUrl"),
     REDIS_URL: redisServer.url,
     REDIS_PREFIX: uniquePrefix("outage"),
     LOG_REQUESTS: "false",
   });
-  const throttle = createLoginThrottle({ redis: client, keyPrefix: config.redisPrefix });
+  const { users, authenticate, signup } = await testAccounts(pool, client, config);
   app = createApp({
     config,
     users,
-    authenticate: createAuthenticator({ users, throttle }),
+    authenticate,
+    signup,
     redis: client,
     secret: TEST_SECRET,
     logger: silentLogger,
@@ -111,6 +111,8 @@ async function withAdmin<T>(run: (admin: RedisClient) => Promise<T>): Promise<T>
   }
 }
 
+const appUser = () => decodeURIComponent(new URL(redisServer.url).username);
+
 const sessionKeys = (admin: RedisClient) => admin.keys(`${config.redisPrefix}sess:*`);
 
 // S4 in isolation: the throttle's reads (and DEL) work, only writes fail, so login gets as far
@@ -148,14 +150,15 @@ describe("Redis refusing writes at login (S4)", () => {
     await withAdmin(async (admin) => {
       const keys = await sessionKeys(admin);
       try {
-        await admin.sendCommand(["ACL", "SETUSER", "default", "-set"]);
+        // The app's own ACL user (the URL's): the lab's Redis has no anonymous default user.
+        await admin.sendCommand(["ACL", "SETUSER", appUser(), "-set"]);
         const login = await request(app).post("/auth/login").send(before.credentials);
         expect(login.status).toBe(503);
         expect(login.body.error.code).toBe("store_unavailable");
         expect(login.headers["set-cookie"]).toBeUndefined();
         expect((await sessionKeys(admin)).sort()).toEqual(keys.sort());
       } finally {
-        await admin.sendCommand(["ACL", "SETUSER", "default", "+set"]);
+        await admin.sendCommand(["ACL", "SETUSER", appUser(), "+set"]);
       }
     });
     const again = await statefulLogin(app, before.credentials);

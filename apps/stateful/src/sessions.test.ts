@@ -54,7 +54,7 @@ describe("the session cookie (S2)", () => {
   });
 
   it("with COOKIE_SECURE=true is __Host-sl_sid: Secure, Path=/, no Domain (what the prefix demands)", async () => {
-    const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "loopback" });
+    const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "127.0.0.1" });
     const credentials = await newUser(secure);
     const res = await request(secure.app)
       .post("/auth/login")
@@ -70,7 +70,7 @@ describe("the session cookie (S2)", () => {
   });
 
   it("through the built-in proxy (trusted X-Forwarded-Proto: https) the cookie is __Host-sl_sid and Secure, and only that name authenticates", async () => {
-    const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "loopback" });
+    const secure = await statefulTestApp({ COOKIE_SECURE: "true", TRUST_PROXY: "127.0.0.1" });
     const server = secure.app.listen(0, "127.0.0.1");
     await once(server, "listening");
     const proxy = await listenProxy({

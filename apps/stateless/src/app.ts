@@ -1,7 +1,7 @@
 import { leaseRoutes, type RedisClient } from "@statelab/backend";
 import { createHttpApp, type Logger, type Metrics, methodNotAllowed, type ReadinessCheck } from "@statelab/http";
 import type { Leases, Singleton } from "@statelab/lease";
-import { type Authenticate, type UserStore, userRoutes } from "@statelab/users";
+import { type Authenticate, type Signup, type UserStore, userRoutes } from "@statelab/users";
 import { type Request, Router } from "express";
 import type pg from "pg";
 import { requireBearer } from "./bearer.js";
@@ -16,6 +16,7 @@ export interface StatelessDeps {
   config: StatelessConfig;
   users: UserStore;
   authenticate: Authenticate;
+  signup: Signup;
   /** Refresh tokens and token epochs live here (the app's migrations must have run). */
   pool: pg.Pool;
   /** The denylist and epoch cache; connected by main.ts or the test. */
@@ -84,7 +85,13 @@ export function createApp(deps: StatelessDeps) {
       accessTtlSeconds: config.accessTtlSeconds,
       authenticated,
     }),
-    userRoutes({ users: deps.users, instanceId: config.instanceId, authenticated, describeAuth: describeTokenAuth }),
+    userRoutes({
+      users: deps.users,
+      signup: deps.signup,
+      instanceId: config.instanceId,
+      authenticated,
+      describeAuth: describeTokenAuth,
+    }),
   );
 
   if (deps.leases) {

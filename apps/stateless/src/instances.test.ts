@@ -124,6 +124,46 @@ describe("key rotation during a rolling restart (J4)", () => {
   }, 90_000);
 });
 
+describe("keys rotate / retire reach every running instance within 2 s, no restart (J4)", () => {
+  const keysCli = (keyDir: string, ...args: string[]) => {
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(projectRoot, "apps/stateless/src/keys-cli.ts"), ...args],
+      { env: { PATH: process.env.PATH ?? "", KEY_DIR: keyDir }, encoding: "utf8", timeout: 20_000 },
+    );
+    expect(result.status, result.stderr).toBe(0);
+  };
+  /** ms until `check` holds, polling every 100 ms, failing past `limitMs`. */
+  const msUntil = async (check: () => Promise<boolean>, limitMs: number) => {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started > limitMs) throw new Error(`not within ${limitMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return Date.now() - started;
+  };
+
+  it("after rotate both sign with the new kid, after retire the old kid's tokens → 401 on both", async () => {
+    const keyDir = tempKeyDir();
+    // Ports 2023x are this test's.
+    const [a, b] = await pair(20231, { KEY_DIR: keyDir, REDIS_PREFIX: uniquePrefix("retire") });
+    const old = await statelessLogin(a.url);
+    const oldKid = kidOf(old.accessToken);
+    // Used once on each: the verified-token cache now holds it there too.
+    for (const instance of [a, b]) await request(instance.url).get("/me").set(bearer(old.accessToken)).expect(200);
+
+    keysCli(keyDir, "rotate");
+    const signsNew = async (url: string) => kidOf((await statelessLogin(url, old.credentials)).accessToken) !== oldKid;
+    // A poll of 1 s: within 2 s on each, with no request carrying the new kid to prompt it.
+    await msUntil(async () => (await signsNew(a.url)) && (await signsNew(b.url)), 2500);
+    for (const instance of [a, b]) await request(instance.url).get("/me").set(bearer(old.accessToken)).expect(200);
+
+    keysCli(keyDir, "retire", oldKid);
+    const rejected = async (url: string) => (await request(url).get("/me").set(bearer(old.accessToken))).status === 401;
+    await msUntil(async () => (await rejected(a.url)) && (await rejected(b.url)), 2000);
+  }, 90_000);
+});
+
 describe("main.ts", () => {
   it("a bad env value exits 1 with one line naming every bad variable", () => {
     const result = spawnSync(

@@ -1,8 +1,8 @@
 /**
  * npm run keys -w apps/stateless -- list | rotate | retire <kid>
- * Rotation: the new key signs from each instance's next start; an instance not
- * restarted yet re-reads the file when a token carries a kid it does not know,
- * so restarts may come in any order. Old kids keep verifying until retired.
+ * Every running instance re-reads the file once a second (and at once for a token
+ * whose kid it does not know), so a rotation or a retirement reaches them all
+ * within about a second, no restart needed. Old kids keep verifying until retired.
  */
 import { loadStatelessConfig } from "./config.js";
 import { listKeys, loadKeySet, retireKey, rotateKeys } from "./tokens/keys.js";

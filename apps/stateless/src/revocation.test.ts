@@ -3,15 +3,15 @@ import os from "node:os";
 import path from "node:path";
 import { createRedisClient, type RedisClient } from "@statelab/backend";
 import { type Service, startRedis } from "@statelab/infra";
-import { createAuthenticator, createLoginThrottle } from "@statelab/users";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { silentLogger, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
+import { silentLogger, testAccounts, testUserStore, uniquePrefix } from "../../../tests/support/index.js";
 import { statelessTestApp, tempKeyDir } from "../../../tests/support/stateless.js";
 import { bearer, statelessLogin } from "../../../tests/support/stateless-client.js";
 import { createApp } from "./app.js";
 import { loadStatelessConfig } from "./config.js";
 import { loadKeySet } from "./tokens/keys.js";
+import { createRevocation } from "./tokens/revocation.js";
 
 const me = (app: Parameters<typeof request>[0], token: string) => request(app).get("/me").set(bearer(token));
 
@@ -77,6 +77,70 @@ describe("REVOCATION=denylist (J6)", () => {
   });
 });
 
+describe("the epoch cache never goes back (J8)", () => {
+  it("a fill that read Postgres before a logout-all and writes after it cannot restore the old epoch", async () => {
+    const h = await statelessTestApp();
+    const s = await statelessLogin(h.app);
+    // The fill's read happens now (epoch 0), but its answer is held back until the test lets go:
+    // the interleaving a slow request on another instance gets by chance.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stalling = new Proxy(h.pool, {
+      get(target, key) {
+        if (key !== "query") return Reflect.get(target, key, target);
+        return async (text: string, values: unknown[]) => {
+          const result = await target.query(text, values);
+          if (text.includes("FROM token_epochs")) await held;
+          return result;
+        };
+      },
+    });
+    const revocation = (pool: typeof h.pool) =>
+      createRevocation({
+        mode: "denylist",
+        redis: h.redis,
+        pool,
+        prefix: h.config.redisPrefix,
+        accessTtlSeconds: h.config.accessTtlSeconds,
+        clockToleranceSeconds: h.config.clockToleranceSeconds,
+        failOpen: false,
+        logger: silentLogger,
+      });
+    const claims = JSON.parse(Buffer.from(s.accessToken.split(".")[1] as string, "base64url").toString());
+    await h.redis.del(`${h.config.redisPrefix}epoch:${s.userId}`);
+    const fill = revocation(stalling)
+      .check(claims)
+      .then(
+        () => "accepted",
+        () => "refused",
+      );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Meanwhile, logout-all on another instance: Postgres and the cache say epoch 1.
+    await revocation(h.pool).raiseEpoch(s.userId);
+    release();
+    // The straggling fill itself now sees the newer epoch, and so does everything after it.
+    expect(await fill).toBe("refused");
+    expect(await h.redis.get(`${h.config.redisPrefix}epoch:${s.userId}`)).toBe("1");
+    expect((await me(h.app, s.accessToken)).status).toBe(401);
+  });
+
+  it("logout-all raced against many cache fills over HTTP: afterwards no old token is accepted", async () => {
+    const h = await statelessTestApp();
+    for (let round = 0; round < 5; round++) {
+      const old = await statelessLogin(h.app);
+      const other = await statelessLogin(h.app, old.credentials);
+      await h.redis.del(`${h.config.redisPrefix}epoch:${old.userId}`);
+      await Promise.all([
+        ...Array.from({ length: 20 }, () => me(h.app, old.accessToken)),
+        request(h.app).post("/auth/logout-all").set(bearer(other.accessToken)).expect(204),
+      ]);
+      for (const token of [old.accessToken, other.accessToken]) expect((await me(h.app, token)).status).toBe(401);
+    }
+  });
+});
+
 describe("REVOCATION=none (truly stateless)", () => {
   it("a logged-out access token keeps working until it expires; the refresh token dies at once", async () => {
     const h = await statelessTestApp({ REVOCATION: "none" });
@@ -98,7 +162,7 @@ describe("Redis down", () => {
     redisServer = await startRedis({ stateDir, port: PORT, log: () => {} });
     client = createRedisClient(redisServer.url, silentLogger, { commandTimeoutMs: 500 });
     await client.connect();
-    const { users, pool } = await testUserStore();
+    const { pool } = await testUserStore();
     const keyDir = tempKeyDir();
     const prefix = uniquePrefix("sl-down");
     for (const [name, env] of Object.entries({
@@ -114,11 +178,12 @@ describe("Redis down", () => {
         LOG_REQUESTS: "false",
         ...env,
       });
-      const throttle = createLoginThrottle({ redis: client, keyPrefix: prefix });
+      const { users, authenticate, signup } = await testAccounts(pool, client, config);
       apps[name] = createApp({
         config,
         users,
-        authenticate: createAuthenticator({ users, throttle }),
+        authenticate,
+        signup,
         pool,
         redis: client,
         keys: loadKeySet(keyDir, "EdDSA"),

@@ -1,4 +1,4 @@
-export { createAccounts } from "./accounts.js";
+export { type Accounts, createAccounts } from "./accounts.js";
 export {
   type ClientLogger,
   createPgPool,
@@ -14,5 +14,6 @@ export { createLoginStats, type LoginStats } from "./login-stats.js";
 export { assertMigrated, type MigrationSet, migrate, PendingMigrationsError } from "./migrate.js";
 export { runMigrations } from "./migrate-cli.js";
 export { backendMigrations, loginStatsMigrations } from "./migrations.js";
+export { loadOrCreateSecret } from "./secret.js";
 export { createFileOnce } from "./shared-file.js";
 export { type BackendState, openBackendState } from "./state.js";

@@ -92,18 +92,18 @@ describe("Redis down under the login throttle", () => {
     await client.connect();
     try {
       const throttle = createLoginThrottle({ redis: client, keyPrefix: uniquePrefix() });
-      await throttle.check("someone", "10.1.1.1");
+      const attempt = { username: "someone", ip: "10.1.1.1", deviceId: null };
+      await throttle.reserve(attempt);
 
       await redis.stop();
       const started = Date.now();
-      await expect(codeOf(throttle.check("someone", "10.1.1.1"))).resolves.toBe("store_unavailable");
-      await expect(codeOf(throttle.recordFailure("someone", "10.1.1.1"))).resolves.toBe("store_unavailable");
+      await expect(codeOf(throttle.reserve(attempt))).resolves.toBe("store_unavailable");
       expect(Date.now() - started).toBeLessThan(3000);
 
       redis = await startRedis({ stateDir, port: REDIS_PORT, log: () => {} });
       let recovered = false;
-      for (let attempt = 0; attempt < 40 && !recovered; attempt++) {
-        recovered = (await codeOf(throttle.check("someone", "10.1.1.1"))) === "resolved";
+      for (let round = 0; round < 40 && !recovered; round++) {
+        recovered = (await codeOf(throttle.reserve(attempt))) === "resolved";
         if (!recovered) await new Promise((r) => setTimeout(r, 100));
       }
       expect(recovered).toBe(true);

@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Logger, ReadinessCheck } from "@statelab/http";
 import { createFence, createLeases, type Leases, type Singleton, startSingleton } from "@statelab/lease";
-import { type Authenticate, createPasswordHasher, type PasswordHasher, type UserStore } from "@statelab/users";
+import {
+  type Authenticate,
+  createPasswordHasher,
+  type PasswordHasher,
+  type Signup,
+  type UserStore,
+} from "@statelab/users";
 import type pg from "pg";
 import { createAccounts } from "./accounts.js";
 import { createPgPool, createRedisClient, type RedisClient } from "./clients.js";
@@ -14,6 +20,7 @@ export interface BackendState {
   redis: RedisClient;
   users: UserStore;
   authenticate: Authenticate;
+  signup: Signup;
   readiness: Record<string, ReadinessCheck>;
   /** This process's leases (metrics, GET /lease). */
   leases: Leases;
@@ -35,7 +42,7 @@ export interface BackendState {
 export async function openBackendState(
   config: BackendConfig,
   logger: Logger,
-  options: { hasher?: PasswordHasher; migrations?: readonly MigrationSet[] } = {},
+  options: { hasher?: PasswordHasher; migrations?: readonly MigrationSet[]; deviceSecret: string },
 ): Promise<BackendState> {
   const migrations = options.migrations ?? backendMigrations;
   if (config.migrateOnStart) {
@@ -58,7 +65,10 @@ export async function openBackendState(
     redis,
     hasher: options.hasher ?? (await createPasswordHasher()),
     keyPrefix: config.redisPrefix,
-    loginMaxFailures: config.loginMaxFailures,
+    deviceSecret: options.deviceSecret,
+    loginLimits: config.loginLimits,
+    signupLimits: config.signupLimits,
+    hashQueue: config.hashQueue,
   });
   // Unique per process: a restarted instance with the same id must not renew its predecessor's lease.
   const leases = createLeases({
@@ -81,10 +91,11 @@ export async function openBackendState(
             await accounts.loginStats.rollup(run);
           },
         });
+  const { throttle: _admin, ...served } = accounts;
   return {
     pool,
     redis,
-    ...accounts,
+    ...served,
     leases,
     loginStatsJob,
     readiness: { postgres: () => pool.query("SELECT 1"), redis: () => redis.ping() },

@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from "express";
+import express, { type Express, type RequestHandler, type Router } from "express";
 import { pinoHttp } from "pino-http";
 import { jsonBody } from "./body.js";
 import { errorHandler, notFound } from "./error-handler.js";
@@ -16,10 +16,10 @@ export interface HttpAppOptions {
   /** Request bodies above this are a 413 before they are parsed. */
   bodyLimitBytes?: number;
   /**
-   * Express's `trust proxy`. Off by default: X-Forwarded-For is then ignored, so a
-   * client cannot pick the IP that rate limits key on. Set it to the proxy's address.
+   * Express's `trust proxy`: false (the default: X-Forwarded-For is ignored, so a client
+   * cannot pick the IP that rate limits key on) or the proxy hops' exact addresses.
    */
-  trustProxy?: boolean | string | number;
+  trustProxy?: false | string;
   /** One log line per request (pino-http); off for benchmarks. */
   logRequests?: boolean;
 }
@@ -27,6 +27,17 @@ export interface HttpAppOptions {
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
 
 const instanceIds = new WeakMap<Express, string>();
+
+/**
+ * Every answer of these APIs carries a credential (a session cookie, tokens) or a user's
+ * data, and an error answer is never worth caching either: `no-store` by default, so no
+ * browser or shared cache keeps one (H5). A route that serves public data (the JWKS)
+ * sets its own Cache-Control over this.
+ */
+const noStore: RequestHandler = function noStore(_req, res, next) {
+  res.setHeader("Cache-Control", "no-store");
+  next();
+};
 
 /**
  * The instance id an app from createHttpApp answers with, so serve() can put it on
@@ -46,6 +57,7 @@ export function createHttpApp(options: HttpAppOptions, routes: Router): Express 
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
   app.set("etag", false);
+  app.use(noStore);
   app.use(instanceIdHeader(options.instanceId));
   // After instanceIdHeader has checked it: serve() writes it into a raw response head.
   instanceIds.set(app, options.instanceId);

@@ -1,4 +1,15 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+
+/** `10.0.0.5`, `::1`, `10.0.0.0/24`, `fd00::/8`: one address or one CIDR range. */
+function isAddressOrRange(text: string): boolean {
+  const [address = "", prefix, ...rest] = text.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+}
 
 /** Thrown by loadConfig; the message names every bad variable on one line. */
 export class ConfigError extends Error {
@@ -18,14 +29,30 @@ export const env = {
     z.string().refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
       message: `must be a ${protocols.join(" or ")}// URL`,
     }),
-  /** Express's `trust proxy`: unset or "false" → off, "true" → on, anything else (e.g. "loopback") as given. */
+  /**
+   * Express's `trust proxy`, restricted to what cannot be spoofed: unset or "false" → off;
+   * otherwise the exact addresses (or CIDR ranges) of the proxy hops allowed to say who the
+   * client is in X-Forwarded-For. "true", hop counts and express's named ranges
+   * ("loopback", "uniquelocal") are refused: they also trust a client that connects
+   * directly from such an address and writes the header itself.
+   */
   trustProxy: () =>
     z
       .string()
       .optional()
-      .transform((value): boolean | string =>
-        value === undefined || value === "false" ? false : value === "true" ? true : value,
-      ),
+      .transform((value, ctx): false | string => {
+        if (value === undefined || value === "false") return false;
+        const hops = value.split(",").map((hop) => hop.trim());
+        const bad = hops.filter((hop) => !isAddressOrRange(hop));
+        if (bad.length > 0) {
+          ctx.addIssue({
+            code: "custom",
+            message: `must be "false" or the proxy's own addresses/CIDRs, comma-separated (not ${bad.map((hop) => JSON.stringify(hop)).join(", ")}): a client-chosen X-Forwarded-For must never pass`,
+          });
+          return z.NEVER;
+        }
+        return hops.join(",");
+      }),
   bool: (fallback: boolean) =>
     z
       .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])

@@ -23,6 +23,7 @@ export type ErrorCode =
   | "not_supported"
   | "store_unavailable"
   | "db_unavailable"
+  | "server_busy"
   | "not_ready"
   | "internal";
 
@@ -138,6 +139,20 @@ export class ServiceUnavailableError extends AppError {
     // Redis holds sessions, the denylist and the login throttle: name what is down, not one of its uses.
     const what = code === "db_unavailable" ? "the database (Postgres)" : "the shared store (Redis)";
     super(503, code, { message: `${what} is unavailable; try again shortly`, cause, headers: { "Retry-After": "1" } });
+  }
+}
+
+/**
+ * The expensive work (argon2) is at capacity: answered at once, so a flood turns into fast
+ * 503s instead of requests that wait until the proxy gives up (504).
+ */
+export class ServerBusyError extends AppError {
+  override readonly name = "ServerBusyError";
+  constructor(retryAfterSeconds = 1) {
+    super(503, "server_busy", {
+      message: "the server is busy; try again shortly",
+      headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
   }
 }
 

@@ -4,6 +4,7 @@ export { ConfigError, env, loadConfig, runMain } from "./config.js";
 export { errorHandler, notFound, toAppError } from "./error-handler.js";
 export * from "./errors.js";
 export { healthRoutes, type ReadinessCheck } from "./health.js";
+export { isLoopbackAddress, type LocalControlRefusal, loopbackHosts, refuseNonLocal } from "./local-control.js";
 export { createLogger, type Logger } from "./logger.js";
 export { createMetrics, type Metrics } from "./metrics.js";
 export { isConnectionError, queryOr503 } from "./pg-errors.js";

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { type InfraConfig, loadInfraConfig } from "./config.js";
 /**
- * npm run infra -- up | down | status | run
+ * npm run infra -- up | down | status | env | run
  *   up      start Postgres and Redis in the background (reusing running ones) and print their URLs
  *   down    stop the servers statelab started from this checkout
  *   status  show what runs
+ *   env     DATABASE_URL=… and REDIS_URL=… of the running servers, for `export $(npm run -s infra -- env)`
  *   run     up, then wait; Ctrl-C stops what this run started (the stores alone, without the lab)
  */
 import { InfraError } from "./errors.js";
-import { type Infra, infraStatus, startInfra, stopInfra } from "./index.js";
+import { type Infra, infraStatus, redactUrl, startInfra, stopInfra } from "./index.js";
 
 const log = (line: string) => console.log(line);
 
@@ -67,13 +68,28 @@ async function main(command: string | undefined): Promise<void> {
     }
     case "status":
       for (const s of await infraStatus(config)) {
-        log(`${s.name.padEnd(9)} ${s.state.padEnd(9)} ${s.pid === null ? "" : `pid ${s.pid}  `}${s.url ?? ""}`);
+        log(
+          `${s.name.padEnd(9)} ${s.state.padEnd(9)} ${s.pid === null ? "" : `pid ${s.pid}  `}${s.url ? redactUrl(s.url) : ""}`,
+        );
       }
       return;
+    case "env": {
+      const urls = await infraStatus(config);
+      const down = urls.filter((s) => s.url === null).map((s) => s.name);
+      if (down.length > 0) {
+        console.error(`statelab infra: ${down.join(" and ")} not running (npm run infra -- up)`);
+        process.exitCode = 1;
+        return;
+      }
+      const [postgres, redis] = urls;
+      console.log(`DATABASE_URL=${postgres?.url}`);
+      console.log(`REDIS_URL=${redis?.url}`);
+      return;
+    }
     case "run":
       return runForeground(config);
     default:
-      console.error("usage: npm run infra -- up | down | status | run");
+      console.error("usage: npm run infra -- up | down | status | env | run");
       process.exitCode = 2;
   }
 }

@@ -1,4 +1,5 @@
 import type { InfraConfig } from "./config.js";
+import { postgresUrl, readPassword, redisUrl } from "./credentials.js";
 import { postgresStatus, startPostgres, stopPostgres } from "./postgres.js";
 import { redisStatus, startRedis, stopRedis } from "./redis.js";
 import type { Service } from "./service.js";
@@ -99,7 +100,7 @@ export async function infraStatus(config: InfraConfig): Promise<ServiceStatus[]>
           name: "postgres",
           state: pg ? "running" : "stopped",
           pid: pg?.pid ?? null,
-          url: pg ? `postgres://postgres@127.0.0.1:${pg.port}/${config.database}` : null,
+          url: pg ? postgresUrl(pg.port, config.database, readPassword(config.stateDir, "postgres") ?? "") : null,
         },
     config.redisUrl
       ? { name: "redis", state: "external", pid: null, url: config.redisUrl }
@@ -107,7 +108,7 @@ export async function infraStatus(config: InfraConfig): Promise<ServiceStatus[]>
           name: "redis",
           state: redis ? "running" : "stopped",
           pid: redis?.pid ?? null,
-          url: redis ? `redis://127.0.0.1:${redis.port}` : null,
+          url: redis ? redisUrl(redis.port, readPassword(config.stateDir, "redis") ?? "") : null,
         },
   ];
 }

@@ -1,15 +1,16 @@
-import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadInfraConfig, projectRoot } from "./config.js";
+import { passwordFile } from "./credentials.js";
 import { InfraError } from "./errors.js";
 import { infraStatus, startInfra, stopInfra } from "./infra.js";
 import { startPostgres } from "./postgres.js";
 import { pingRedis, startRedis } from "./redis.js";
-import { isPortOpen, isProcessAlive } from "./system.js";
+import { debianPostgresBinDir, isPortOpen, isProcessAlive } from "./system.js";
 
 // Own state dirs and ports: the suite's shared servers are never touched.
 const dirs: string[] = [];
@@ -88,7 +89,8 @@ describe("redis lifecycle", () => {
     try {
       expect(first.startedHere).toBe(true);
       const second = await startRedis({ stateDir, port: 63831, log });
-      expect(second).toMatchObject({ startedHere: false, pid: first.pid, url: "redis://127.0.0.1:63831" });
+      expect(second).toMatchObject({ startedHere: false, pid: first.pid, url: first.url });
+      expect(first.url).toMatch(/^redis:\/\/statelab:[0-9a-f]{64}@127\.0\.0\.1:63831$/);
     } finally {
       await first.stop();
     }
@@ -262,8 +264,8 @@ describe("the `run` command (npm run infra -- run)", () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
     const deadline = Date.now() + 60_000;
     while (!output.includes("Running.") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(output).toContain("DATABASE_URL=postgres://postgres@127.0.0.1:54363/statelab");
-    expect(output).toContain("REDIS_URL=redis://127.0.0.1:63834");
+    expect(output).toMatch(/DATABASE_URL=postgres:\/\/postgres:[0-9a-f]{64}@127\.0\.0\.1:54363\/statelab/);
+    expect(output).toMatch(/REDIS_URL=redis:\/\/statelab:[0-9a-f]{64}@127\.0\.0\.1:63834/);
     const pids = [...output.matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(2);
 
@@ -327,4 +329,83 @@ describe("the `run` command (npm run infra -- run)", () => {
     },
     90_000,
   );
+});
+
+/** What a local user without the credentials gets from `psql -w` (never prompts): its exit code and first line. */
+function psqlWithout(port: number, password?: string): { status: number | null; line: string } {
+  const psql = path.join(debianPostgresBinDir() ?? "/usr/lib/postgresql/15/bin", "psql");
+  const result = spawnSync(
+    psql,
+    ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-w", "-tAc", "SELECT 1"],
+    {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", ...(password === undefined ? {} : { PGPASSWORD: password }) },
+    },
+  );
+  return { status: result.status, line: `${result.stdout}${result.stderr}`.trim().split("\n")[0] ?? "" };
+}
+
+const modeOf = (file: string) => statSync(file).mode & 0o777;
+
+describe("credentials of the servers statelab starts (H7)", () => {
+  it("Redis: an anonymous client gets NOAUTH; statelab's ACL user with the generated password gets in", async () => {
+    const stateDir = tempState();
+    const port = await freePort();
+    const redis = await startRedis({ stateDir, port, log });
+    try {
+      const cli = spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "PING"], { encoding: "utf8" });
+      expect(`${cli.stdout}${cli.stderr}`).toMatch(/NOAUTH/);
+      expect(await pingRedis(port)).toBe(false);
+      const password = new URL(redis.url).password;
+      expect(await pingRedis(port, 1000, password)).toBe(true);
+      expect(await pingRedis(port, 1000, "0".repeat(64))).toBe(false);
+      // The password file is its owner's alone; the server's config holds only a hash of it.
+      expect(readFileSync(passwordFile(stateDir, "redis"), "utf8").trim()).toBe(password);
+      expect(modeOf(passwordFile(stateDir, "redis"))).toBe(0o600);
+      const config = readFileSync(path.join(stateDir, "redis", "redis.conf"), "utf8");
+      expect(config).toContain("user default off");
+      expect(config).not.toContain(password);
+      expect(modeOf(path.join(stateDir, "redis", "redis.conf"))).toBe(0o600);
+      // No password on the command line either (`ps` shows it to every local user).
+      expect(readFileSync(`/proc/${redis.pid}/cmdline`, "utf8")).not.toContain(password);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it("Postgres: a client without the password is refused, a wrong one too; scram, not trust", async () => {
+    const stateDir = tempPgState();
+    const port = await freePort();
+    const postgres = await startPostgres({ stateDir, port, database: "lab", fast: true, log });
+    try {
+      const none = psqlWithout(port);
+      expect(none.status).not.toBe(0);
+      expect(none.line).toMatch(/no password supplied|password authentication failed/);
+      expect(psqlWithout(port, "0".repeat(64)).line).toMatch(/password authentication failed/);
+      const password = new URL(postgres.url).password;
+      expect(psqlWithout(port, password)).toEqual({ status: 0, line: "1" });
+      expect(modeOf(passwordFile(stateDir, "postgres"))).toBe(0o600);
+    } finally {
+      await postgres.stop();
+    }
+  }, 60_000);
+
+  it("a cluster made before credentials (trust) is given the password on its next start", async () => {
+    const stateDir = tempPgState();
+    const port = await freePort();
+    const first = await startPostgres({ stateDir, port, database: "lab", fast: true, log });
+    const hbaFile = path.join(stateDir, "postgres", "data", "pg_hba.conf");
+    // What `initdb --auth=trust` used to leave: anyone local is let in.
+    writeFileSync(hbaFile, "host all all 127.0.0.1/32 trust\n");
+    await first.stop();
+    const second = await startPostgres({ stateDir, port, database: "lab", fast: true, log });
+    try {
+      expect(second.startedHere).toBe(true);
+      expect(psqlWithout(port).status).not.toBe(0);
+      expect(psqlWithout(port, new URL(second.url).password).status).toBe(0);
+      expect(readFileSync(hbaFile, "utf8")).not.toMatch(/\btrust\b/);
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
 });

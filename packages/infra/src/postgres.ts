@@ -1,9 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { ensurePassword, passwordFile, postgresUrl } from "./credentials.js";
 import { InfraError } from "./errors.js";
 import type { Service, ServiceOptions } from "./service.js";
 import {
@@ -100,16 +101,58 @@ function runningPostmaster(dataDir: string): { pid: number; port: number } | nul
   return { pid, port: Number(portLine) };
 }
 
-async function ensureDatabase(port: number, database: string): Promise<void> {
+/**
+ * Every connection needs the password, checked with SCRAM; TCP on loopback only (the
+ * server has no Unix socket). What initdb --auth=scram-sha-256 writes, minus the lines
+ * for a socket that does not exist.
+ */
+const HBA = `# statelab: every client needs the postgres password (scram-sha-256), on loopback TCP.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+host replication all 127.0.0.1/32 scram-sha-256
+`;
+
+const isAuthFailure = (error: unknown) => ["28P01", "28000"].includes((error as { code?: string }).code ?? "");
+
+/**
+ * Brings a cluster made before statelab used passwords (initdb --auth=trust) up to date,
+ * through the trusted connection it still allows: sets the generated password (scram, the
+ * default encryption), replaces pg_hba.conf and reloads. A cluster that already asks for
+ * a password is left alone.
+ */
+async function requirePassword(client: pg.Client, cluster: Cluster, password: string): Promise<void> {
+  const { rows } = await client.query<{ trusted: boolean }>(
+    "SELECT bool_or(auth_method = 'trust') AS trusted FROM pg_hba_file_rules",
+  );
+  if (!rows[0]?.trusted) return;
+  await client.query(`ALTER ROLE postgres PASSWORD ${client.escapeLiteral(password)}`);
+  const hbaFile = path.join(cluster.dataDir, "pg_hba.conf");
+  writeFileSync(hbaFile, HBA, { mode: 0o600 });
+  if (cluster.user.uid !== undefined && cluster.user.gid !== undefined)
+    chownSync(hbaFile, cluster.user.uid, cluster.user.gid);
+  await client.query("SELECT pg_reload_conf()");
+}
+
+async function ensureDatabase(cluster: Cluster, port: number, database: string, password: string): Promise<void> {
   const client = new pg.Client({
     host: "127.0.0.1",
     port,
     user: "postgres",
+    password,
     database: "postgres",
     connectionTimeoutMillis: 5000,
   });
-  await client.connect();
   try {
+    await client.connect();
+  } catch (error) {
+    if (!isAuthFailure(error)) throw error;
+    throw new InfraError(
+      `postgres: the cluster in ${cluster.dataDir} refuses the password in ${cluster.passwordFile}; ` +
+        "stop it (`npm run infra -- down`) and delete that data dir to start afresh",
+    );
+  }
+  try {
+    await requirePassword(client, cluster, password);
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`).catch((error: { code?: string }) => {
@@ -127,13 +170,20 @@ interface Cluster {
   user: RunOptions;
   base: string;
   dataDir: string;
+  passwordFile: string;
 }
 
 async function locate(options: ServiceOptions): Promise<Cluster> {
   const binDir = await findBinDir(options);
   const user = serverUser();
   const base = clusterDir(options, user);
-  return { binDir, user, base, dataDir: path.join(base, "data") };
+  return {
+    binDir,
+    user,
+    base,
+    dataDir: path.join(base, "data"),
+    passwordFile: passwordFile(options.stateDir, "postgres"),
+  };
 }
 
 async function stopCluster(cluster: Cluster, log: ServiceOptions["log"]): Promise<boolean> {
@@ -151,7 +201,8 @@ async function stopCluster(cluster: Cluster, log: ServiceOptions["log"]): Promis
 /** Starts (or reuses) a PostgreSQL cluster on 127.0.0.1:port in the state dir. */
 export async function startPostgres(options: PostgresOptions): Promise<Service> {
   const { port, database, log } = options;
-  const url = `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const password = ensurePassword(options.stateDir, "postgres");
+  const url = postgresUrl(port, database, password);
   const cluster = await locate(options);
   const { binDir, user, base, dataDir } = cluster;
   const stop = async () => {
@@ -165,8 +216,8 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
         `postgres: the cluster in ${dataDir} already runs on port ${running.port}, not ${port}; stop it with \`npm run infra -- down\``,
       );
     }
-    await ensureDatabase(port, database);
-    log(`postgres: reusing the server already running (pid ${running.pid}) at ${url}`);
+    await ensureDatabase(cluster, port, database, password);
+    log(`postgres: reusing the server already running (pid ${running.pid}) at 127.0.0.1:${port}/${database}`);
     return { name: "postgres", url, pid: running.pid, startedHere: false, stop };
   }
   if (existsSync(path.join(dataDir, "postmaster.pid"))) {
@@ -180,12 +231,32 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
   throwIfAborted(options.signal, "postgres");
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log(`postgres: initdb ${dataDir}`);
-    // In our process group: a Ctrl-C stops initdb too, and initdb then removes what it wrote.
-    await run(
-      path.join(binDir, "initdb"),
-      ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync"],
-      user,
-    );
+    // The password reaches initdb in a file the server's OS user can read (ours may be 0600
+    // root's), removed right after: never on a command line, where `ps` would show it.
+    const pwfile = path.join(base, `initdb-password.${process.pid}`);
+    writeFileSync(pwfile, password, { mode: 0o600 });
+    if (user.uid !== undefined && user.gid !== undefined) chownSync(pwfile, user.uid, user.gid);
+    try {
+      // In our process group: a Ctrl-C stops initdb too, and initdb then removes what it wrote.
+      await run(
+        path.join(binDir, "initdb"),
+        [
+          "-D",
+          dataDir,
+          "-U",
+          "postgres",
+          "--auth=scram-sha-256",
+          `--pwfile=${pwfile}`,
+          "-E",
+          "UTF8",
+          "--no-locale",
+          "--no-sync",
+        ],
+        user,
+      );
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
   }
   throwIfAborted(options.signal, "postgres");
   const settings = [
@@ -208,7 +279,7 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
   // the start goes no further. (A failed pg_ctl may mean another start's server won the data
   // dir's lock, which is not ours to stop.)
   try {
-    await ensureDatabase(port, database);
+    await ensureDatabase(cluster, port, database, password);
     throwIfAborted(options.signal, "postgres");
   } catch (error) {
     await stopCluster(cluster, log).catch((stopError: Error) =>
@@ -217,7 +288,9 @@ export async function startPostgres(options: PostgresOptions): Promise<Service> 
     throw error;
   }
   const pid = runningPostmaster(dataDir)?.pid ?? null;
-  log(`postgres: started (pid ${pid}) at ${url}`);
+  log(
+    `postgres: started (pid ${pid}) at 127.0.0.1:${port}/${database} (scram password in ${options.stateDir}/credentials)`,
+  );
   return { name: "postgres", url, pid, startedHere: true, stop };
 }
 

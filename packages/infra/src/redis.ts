@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ensurePassword, REDIS_USER, redisUrl } from "./credentials.js";
 import { InfraError } from "./errors.js";
 import type { Service, ServiceOptions } from "./service.js";
 import {
@@ -23,19 +25,40 @@ async function findRedisServer(options: ServiceOptions): Promise<string> {
   return installed;
 }
 
-/** Sends PING over a raw socket: no client library, no offline queue to wait in. */
-export function pingRedis(port: number, timeoutMs = 1000): Promise<boolean> {
+/**
+ * Sends PING over a raw socket (no client library, no offline queue to wait in), after
+ * AUTH as statelab's ACL user when a password is given. True only for PONG: a server
+ * that wants credentials answers NOAUTH, a wrong password WRONGPASS.
+ */
+export function pingRedis(port: number, timeoutMs = 1000, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: "127.0.0.1" });
+    let reply = "";
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
+    socket.once("connect", () =>
+      socket.write(password === undefined ? "PING\r\n" : `AUTH ${REDIS_USER} ${password}\r\nPING\r\n`),
+    );
+    socket.on("data", (data) => {
+      reply += data.toString();
+      if (reply.includes("+PONG")) done(password === undefined || reply.startsWith("+OK"));
+      else if (reply.startsWith("-") || reply.includes("\r\n-")) done(false);
+    });
     socket.once("error", () => done(false));
   });
+}
+
+/**
+ * The server's ACL: the default user — what an anonymous client is — switched off, and
+ * statelab's user with every permission, by the password's SHA-256 (the file holds no
+ * password). In a file only its owner reads: on the command line it would show in `ps`.
+ */
+function writeAclConfig(file: string, password: string): void {
+  const hash = createHash("sha256").update(password).digest("hex");
+  writeFileSync(file, `user default off\nuser ${REDIS_USER} on #${hash} ~* &* +@all\n`, { mode: 0o600 });
 }
 
 const paths = (stateDir: string) => {
@@ -69,7 +92,8 @@ async function stopPid(pid: number): Promise<void> {
 /** Starts (or reuses) a redis-server on 127.0.0.1:port with persistence off. */
 export async function startRedis(options: ServiceOptions): Promise<Service> {
   const { stateDir, port, log } = options;
-  const url = `redis://127.0.0.1:${port}`;
+  const password = ensurePassword(stateDir, "redis");
+  const url = redisUrl(port, password);
   const stop = async () => {
     await stopRedis(options);
   };
@@ -80,7 +104,12 @@ export async function startRedis(options: ServiceOptions): Promise<Service> {
         `redis: statelab's redis-server from ${stateDir} already runs on port ${running.port}, not ${port}; stop it with \`npm run infra -- down\``,
       );
     }
-    log(`redis: reusing the server already running (pid ${running.pid}) at ${url}`);
+    if (!(await pingRedis(port, 2000, password))) {
+      throw new InfraError(
+        `redis: the server already running (pid ${running.pid}) on port ${port} does not take statelab's credentials (started before they existed?); stop it with \`npm run infra -- down\``,
+      );
+    }
+    log(`redis: reusing the server already running (pid ${running.pid}) at 127.0.0.1:${port}`);
     return { name: "redis", url, pid: running.pid, startedHere: false, stop };
   }
   if (await isPortOpen(port)) {
@@ -90,12 +119,15 @@ export async function startRedis(options: ServiceOptions): Promise<Service> {
   }
   const binary = await findRedisServer(options);
   const { dir, pidFile, portFile } = paths(stateDir);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const configFile = path.join(dir, "redis.conf");
+  writeAclConfig(configFile, password);
   throwIfAborted(options.signal, "redis");
   // Out of our process group's reach, like pg_ctl: the launch completes, and an abort then stops the daemon.
   await run(
     binary,
     [
+      configFile,
       "--port",
       String(port),
       "--bind",
@@ -117,13 +149,17 @@ export async function startRedis(options: ServiceOptions): Promise<Service> {
     { detached: true },
   );
   writeFileSync(portFile, String(port));
-  await waitFor(async () => existsSync(pidFile) && (await pingRedis(port)), 10_000, `redis-server on port ${port}`);
+  await waitFor(
+    async () => existsSync(pidFile) && (await pingRedis(port, 1000, password)),
+    10_000,
+    `redis-server on port ${port}`,
+  );
   if (options.signal?.aborted) {
     await stopRedis(options);
     throwIfAborted(options.signal, "redis");
   }
   const pid = runningRedis(stateDir)?.pid ?? null;
-  log(`redis: started (pid ${pid}) at ${url}`);
+  log(`redis: started (pid ${pid}) at 127.0.0.1:${port} (ACL user ${REDIS_USER}, password in ${stateDir}/credentials)`);
   return { name: "redis", url, pid, startedHere: true, stop };
 }
 

@@ -19,8 +19,13 @@ beforeAll(async () => {
   await cmd(0, "CONFIG", "SET", "repl-diskless-sync-delay", "0");
   const primary = servers.servers[0];
   if (!primary) throw new Error("no primary");
-  await cmd(1, "REPLICAOF", "127.0.0.1", String(primary.port));
-  await cmd(2, "REPLICAOF", "127.0.0.1", String(primary.port));
+  // The primary wants its ACL user's password, like every Redis statelab starts.
+  const { username, password } = new URL(primary.url);
+  for (const replica of [1, 2]) {
+    await cmd(replica, "CONFIG", "SET", "masteruser", decodeURIComponent(username));
+    await cmd(replica, "CONFIG", "SET", "masterauth", decodeURIComponent(password));
+    await cmd(replica, "REPLICAOF", "127.0.0.1", String(primary.port));
+  }
   const deadline = Date.now() + 15_000;
   while (!/connected_slaves:2/.test(String(await cmd(0, "INFO", "replication")))) {
     if (Date.now() > deadline) throw new Error("the replicas did not connect within 15 s");

@@ -2,10 +2,15 @@ import { methodNotAllowed, parseBody, UnauthenticatedError } from "@statelab/htt
 import { type Request, type RequestHandler, Router } from "express";
 import { z } from "zod";
 import { credentialsSchema, displayNameSchema } from "./credentials-schema.js";
-import { publicUser, type UserStore } from "./user-store.js";
+import { publicUser, type User, type UserStore } from "./user-store.js";
+
+/** Creates an account for a client address: the signup limit first, then the hash through the queue (the backend kit's createAccounts). */
+export type Signup = (input: { username: string; password: string }, ip: string) => Promise<User>;
 
 export interface UserRoutesOptions {
   users: UserStore;
+  /** Signup through its limits and the hash queue (createAccounts). */
+  signup: Signup;
   instanceId: string;
   /** In front of every authenticated route (authentication, CSRF, …). */
   authenticated: RequestHandler[];
@@ -41,7 +46,7 @@ export function userRoutes(options: UserRoutesOptions): Router {
   router
     .route("/auth/signup")
     .post(...(options.signupGuards ?? []), async (req, res) => {
-      const user = await users.create(parseBody(credentialsSchema, req));
+      const user = await options.signup(parseBody(credentialsSchema, req), req.ip ?? "unknown");
       res.status(201).json({ user: publicUser(user) });
     })
     .all(methodNotAllowed(["POST"]));

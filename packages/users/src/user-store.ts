@@ -17,16 +17,28 @@ export interface UserPatch {
   displayName?: string;
 }
 
+/**
+ * Runs one piece of argon2 work: the hash queue's slot (hash-queue.ts), or directly.
+ * The store passes every hash through it and nothing else, so a slot is never held
+ * while the database answers.
+ */
+export type HashGate = <T>(work: () => Promise<T>) => Promise<T>;
+
+const direct: HashGate = (work) => work();
+
 /** The user store both backends share. */
 export interface UserStore {
-  /** Throws ConflictError("username_taken") when the normalised name exists. */
-  create(input: { username: string; password: string }): Promise<User>;
+  /**
+   * Throws ConflictError("username_taken") when the normalised name exists — checked
+   * before hashing, so a taken name costs no argon2; the unique index still decides races.
+   */
+  create(input: { username: string; password: string }, gate?: HashGate): Promise<User>;
   /**
    * The user when the password matches, else null. Takes the same path (one
    * argon2 verify) whether or not the username exists, so time reveals nothing.
    * Upgrades a hash weaker than the current parameters.
    */
-  verifyCredentials(username: string, password: string): Promise<User | null>;
+  verifyCredentials(username: string, password: string, gate?: HashGate): Promise<User | null>;
   findById(id: string): Promise<User | null>;
   /** Compare-and-set on `version`: ConflictError("version_conflict") when it moved. */
   update(id: string, patch: UserPatch, expectedVersion: number): Promise<User>;
@@ -53,6 +65,8 @@ const toUser = (row: UserRow): User => ({
   updatedAt: row.updated_at,
 });
 
+const usernameTaken = () => new ConflictError("username_taken", "that username is taken", undefined);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher }): UserStore {
@@ -61,9 +75,11 @@ export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher 
   const query = <R extends pg.QueryResultRow>(text: string, values: unknown[]) => queryOr503<R>(pool, text, values);
 
   return {
-    async create({ username, password }) {
+    async create({ username, password }, gate = direct) {
       const name = username.normalize("NFKC");
-      const passwordHash = await hasher.hash(password);
+      const taken = await query("SELECT 1 FROM users WHERE username_key = $1", [usernameKey(name)]);
+      if (taken.rowCount) throw usernameTaken();
+      const passwordHash = await gate(() => hasher.hash(password));
       try {
         const { rows } = await query<UserRow>(
           `INSERT INTO users (username, username_key, password_hash, display_name)
@@ -73,32 +89,34 @@ export function createPgUserStore(deps: { pool: pg.Pool; hasher: PasswordHasher 
         return toUser(rows[0] as UserRow);
       } catch (error) {
         // 23505 unique_violation: the unique index decides races between concurrent signups.
-        if ((error as { code?: string }).code === "23505") {
-          throw new ConflictError("username_taken", "that username is taken", undefined);
-        }
+        if ((error as { code?: string }).code === "23505") throw usernameTaken();
         throw error;
       }
     },
 
-    async verifyCredentials(username, password) {
+    async verifyCredentials(username, password, gate = direct) {
       const { rows } = await query<UserRow>(`SELECT ${COLUMNS}, password_hash FROM users WHERE username_key = $1`, [
         usernameKey(username),
       ]);
       const row = rows[0];
       if (!row) {
-        await hasher.verifyDummy(password);
+        await gate(() => hasher.verifyDummy(password));
         return null;
       }
-      const { ok, needsRehash } = await hasher.verify(row.password_hash, password);
+      // The rehash shares the verify's slot: it happens only after a right password on a weak hash.
+      const { ok, rehashed } = await gate(async () => {
+        const verdict = await hasher.verify(row.password_hash, password);
+        return { ok: verdict.ok, rehashed: verdict.needsRehash ? await hasher.hash(password) : null };
+      });
       if (!ok) return null;
-      if (needsRehash) {
+      if (rehashed !== null) {
         // Guarded by the old hash, so a concurrent password change is never overwritten.
         // A rehash is an update like any other: it bumps `version`, so a writer holding
         // the old version gets 409 rather than silently racing it.
         const { rows: upgraded } = await query<UserRow>(
           `UPDATE users SET password_hash = $1, version = version + 1, updated_at = now()
            WHERE id = $2 AND password_hash = $3 RETURNING ${COLUMNS}`,
-          [await hasher.hash(password), row.id, row.password_hash],
+          [rehashed, row.id, row.password_hash],
         );
         if (upgraded[0]) return toUser(upgraded[0]);
       }

@@ -1,4 +1,5 @@
-import { isPortOpen } from "@statelab/infra";
+import path from "node:path";
+import { isPortOpen, redactUrl } from "@statelab/infra";
 import type { StrategyName } from "@statelab/proxy";
 import type { Child } from "../stack/children.js";
 import { type Lab, openLab } from "../stack/lab.js";
@@ -106,8 +107,13 @@ function printBanner(
   print("statelab is up");
   print("");
   print(`dashboard ${dashboard.url}  (break things: statelab fault --help)`);
-  print(`postgres  ${lab.infra.databaseUrl}`);
-  print(`redis     ${lab.infra.redisUrl}`);
+  // The URLs carry the generated passwords (files in the state dir's credentials/): not for a terminal log.
+  print(`postgres  ${redactUrl(lab.infra.databaseUrl)}`);
+  print(`redis     ${redactUrl(lab.infra.redisUrl)}`);
+  if (lab.infra.services.some((service) => service.startedHere || service.pid !== null))
+    print(
+      `          passwords in ${path.join(lab.infraConfig.stateDir, "credentials")} (\`npm run infra -- env\` prints the URLs)`,
+    );
   for (const stack of stacks) {
     const env = stack.app === "stateful" ? options.statefulEnv : options.statelessEnv;
     for (const line of describeStack(stack, env)) print(line);

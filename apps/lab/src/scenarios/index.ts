@@ -12,6 +12,7 @@ import { majorityLoss } from "./quorum/majority-loss.js";
 import { redundancyThroughput } from "./quorum/redundancy-throughput.js";
 import { splitBrain } from "./quorum/split-brain.js";
 import { staleness } from "./quorum/staleness.js";
+import { authFlood } from "./security/auth-flood.js";
 import { connectionBinding } from "./sessions/connection-binding.js";
 import { expiry } from "./sessions/expiry.js";
 import { refreshRace } from "./sessions/refresh-race.js";
@@ -42,4 +43,5 @@ export const scenarios: Scenario[] = [
   redundancyThroughput,
   splitBrain,
   leaseHandoff,
+  authFlood,
 ];

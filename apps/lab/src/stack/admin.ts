@@ -15,7 +15,8 @@ async function admin(
   if (!stack.adminUrl) throw new Error(`${stack.label}: this load balancer has no admin API`);
   const res = await fetch(`${stack.adminUrl}${path}`, {
     method,
-    headers: options.body ? { "content-type": "application/json" } : {},
+    // Every write is JSON, body or not: the admin API refuses anything a web page could send.
+    headers: { "content-type": "application/json" },
     body: options.body ? JSON.stringify(options.body) : undefined,
     signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
   });

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort } from "@statelab/infra";
-import { renderHaproxyConfig, type StrategyName } from "@statelab/proxy";
+import { labSourceAddress, renderHaproxyConfig, type StrategyName } from "@statelab/proxy";
 import { type Child, type Supervisor, tsxCommand } from "./children.js";
 
 export type AppName = "stateful" | "stateless";
@@ -111,8 +111,9 @@ function instanceEnv(
     REDIS_URL: options.redisUrl ?? shared.redisUrl,
     REDIS_PREFIX: shared.redisPrefix,
     KEY_DIR: shared.keyDir,
-    // Requests arrive from the proxy on loopback; its X-Forwarded-For names the client.
-    TRUST_PROXY: "loopback",
+    // The proxy connects from the lab's source address and is the one hop trusted to name the
+    // client: a client on 127.0.0.1 talking to an instance directly cannot choose its address.
+    TRUST_PROXY: labSourceAddress,
     LOG_LEVEL: "warn",
     LOG_REQUESTS: "false",
     // The lab is its own deployment: its instances bring the schema up to date as they start.
@@ -137,6 +138,7 @@ function startProxy(supervisor: Supervisor, shared: SharedState, options: StackO
       renderHaproxyConfig({
         frontends: [{ name: label, host: "127.0.0.1", port: options.proxyPort, strategy: options.strategy, backends }],
         ...labProxyTimings,
+        sourceAddress: labSourceAddress,
       }),
     );
     const child = supervisor.add({
@@ -164,6 +166,7 @@ function startProxy(supervisor: Supervisor, shared: SharedState, options: StackO
       PROXY_UPSTREAM_TIMEOUT_MS: String(labProxyTimings.upstreamTimeoutMs),
       PROXY_CONNECT_TIMEOUT_MS: String(labProxyTimings.connectTimeoutMs),
       PROXY_SHUTDOWN_GRACE_MS: "2000",
+      PROXY_SOURCE_ADDRESS: labSourceAddress,
     },
     isReady: () => okStatus(`${adminUrl}/healthz`),
     logFile: path.join(shared.logDir, `proxy-${label}.log`),

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Agent, fetch } from "undici";
 
 export type AuthKind = "cookie" | "bearer";
 
@@ -29,6 +30,19 @@ export function absorbSetCookies(jar: Map<string, string>, setCookies: string[])
   }
 }
 
+let usersMade = 0;
+
+/**
+ * Each lab user comes from a loopback address of its own (127.1.0.1, 127.1.0.2, … up to
+ * 65,024 of them), as real users come from addresses of their own: its signups and failed
+ * logins count against its own address's limits and share of the hash queue, not against
+ * one address every virtual user of the lab would otherwise share.
+ */
+export function nextUserAddress(): string {
+  const n = usersMade++ % (254 * 256);
+  return `127.1.${Math.floor(n / 254)}.${(n % 254) + 1}`;
+}
+
 /**
  * One user of the lab, as a browser tab or an API client would be: a cookie jar
  * and the CSRF token (stateful), or an access and refresh token (stateless).
@@ -38,20 +52,29 @@ export class LabUser {
   readonly kind: AuthKind;
   readonly username: string;
   readonly password: string;
+  /** The loopback address its requests come from (nextUserAddress). */
+  readonly address: string;
+  readonly #dispatcher: Agent;
   readonly cookies = new Map<string, string>();
   csrfToken: string | null = null;
   accessToken: string | null = null;
   refreshToken: string | null = null;
 
-  constructor(kind: AuthKind, username: string, password: string) {
+  constructor(kind: AuthKind, username: string, password: string, from?: { address: string; dispatcher: Agent }) {
     this.kind = kind;
     this.username = username;
     this.password = password;
+    this.address = from?.address ?? nextUserAddress();
+    // Idle sockets close after a second: a run makes many users and keeps none of them long.
+    this.#dispatcher = from?.dispatcher ?? new Agent({ localAddress: this.address, keepAliveTimeout: 1000 });
   }
 
-  /** Another tab or device holding exactly the same credentials right now. */
+  /** Another tab of the same browser, holding exactly the same credentials right now (and the same address). */
   clone(): LabUser {
-    const copy = new LabUser(this.kind, this.username, this.password);
+    const copy = new LabUser(this.kind, this.username, this.password, {
+      address: this.address,
+      dispatcher: this.#dispatcher,
+    });
     for (const [name, value] of this.cookies) copy.cookies.set(name, value);
     copy.csrfToken = this.csrfToken;
     copy.accessToken = this.accessToken;
@@ -82,6 +105,7 @@ export class LabUser {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
+      dispatcher: this.#dispatcher,
     });
     this.absorb(res.headers.getSetCookie());
     const text = await res.text();

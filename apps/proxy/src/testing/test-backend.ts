@@ -34,7 +34,13 @@ export async function startTestBackend(id: string, port = 0): Promise<TestBacken
   });
   app.all("/whoami", (req, res) => {
     hits++;
-    res.json({ instance: id, method: req.method, headers: req.headers });
+    res.json({ instance: id, method: req.method, headers: req.headers, peer: req.socket.remoteAddress });
+  });
+  // An instance's operator endpoints, as express routes them (any case, a trailing slash):
+  // the public proxy must answer these itself, never reach them.
+  app.get(["/metrics", "/lease", "/readyz"], (req, res) => {
+    hits++;
+    res.json({ instance: id, detail: `internal ${req.path}` });
   });
   app.get("/hold", async (_req, res) => {
     await new Promise<void>((resolve) => parked.push(resolve));

@@ -5,7 +5,7 @@
  * session auth costs per request.
  */
 
-import { openBackendState } from "@statelab/backend";
+import { loadOrCreateSecret, openBackendState } from "@statelab/backend";
 import { createHttpApp, createLogger } from "@statelab/http";
 import { userRoutes } from "@statelab/users";
 import type express from "express";
@@ -21,10 +21,12 @@ const config = loadStatefulConfig({
 const noAuthPort = Number(process.env.BENCH_NOAUTH_PORT);
 const fixedUserId = String(process.env.BENCH_USER_ID);
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const { users, authenticate, redis, redisConnected } = await openBackendState(config, logger);
+const { users, authenticate, signup, redis, redisConnected } = await openBackendState(config, logger, {
+  deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
+});
 await redisConnected;
 const secret = String(process.env.SESSION_SECRET);
-const app = createApp({ config, users, authenticate, redis, secret, logger });
+const app = createApp({ config, users, authenticate, signup, redis, secret, logger });
 
 const fixedUser: express.RequestHandler = (req, _res, next) => {
   req.auth = { userId: fixedUserId, handle: null, expiresAt: null, source: "session" };
@@ -32,6 +34,7 @@ const fixedUser: express.RequestHandler = (req, _res, next) => {
 };
 const noAuthRoutes = userRoutes({
   users,
+  signup,
   instanceId: config.instanceId,
   authenticated: [fixedUser],
   describeAuth: describeSessionAuth,

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { methodNotAllowed, NotSupportedError, parseBody } from "@statelab/http";
-import { loginSchema, publicUser } from "@statelab/users";
+import { loginSchema, presentedDevice, publicUser, sendDeviceCookie } from "@statelab/users";
 import { type Request, Router } from "express";
 import { clearSessionCookies, remainingTtlMs } from "../auth.js";
 import type { RouteContext } from "./context.js";
@@ -22,7 +22,12 @@ export function authRoutes(ctx: RouteContext): Router {
     .route("/auth/login")
     .post(ctx.rejectCrossSite, ctx.loadSession, async (req, res) => {
       const { username, password } = parseBody(loginSchema, req);
-      const user = await ctx.authenticate({ username, password, ip: req.ip ?? "unknown" });
+      const { user, device } = await ctx.authenticate({
+        username,
+        password,
+        ip: req.ip ?? "unknown",
+        device: presentedDevice(req),
+      });
       const now = Date.now();
       const handle = randomBytes(16).toString("base64url");
       const csrfToken = randomBytes(32).toString("base64url");
@@ -58,6 +63,7 @@ export function authRoutes(ctx: RouteContext): Router {
       binding?.bind(req, user.id, csrfToken);
       const expiresAt = ttl === null ? null : new Date(now + ttl);
       cache?.issue(res, req.sessionID, { userId: user.id, handle, expiresAt, source: "session" });
+      sendDeviceCookie(req, res, device);
       res.json({ user: publicUser(user), csrfToken });
     })
     .all(methodNotAllowed(["POST"]));

@@ -5,7 +5,7 @@
  * jsonwebtoken) guarding the same /me, with a KeyObject made once at start.
  */
 import { createPublicKey, createSecretKey } from "node:crypto";
-import { openBackendState } from "@statelab/backend";
+import { loadOrCreateSecret, openBackendState } from "@statelab/backend";
 import { createHttpApp, createLogger } from "@statelab/http";
 import { userRoutes } from "@statelab/users";
 import type express from "express";
@@ -17,8 +17,9 @@ import { loadKeySet } from "../tokens/keys.js";
 
 const config = loadStatelessConfig({ ...process.env, LOG_REQUESTS: "false", MIGRATE_ON_START: "true" });
 const logger = createLogger({ name: "bench", instanceId: config.instanceId, level: "warn" });
-const { users, authenticate, redis, pool, redisConnected } = await openBackendState(config, logger, {
+const { users, authenticate, signup, redis, pool, redisConnected } = await openBackendState(config, logger, {
   migrations: statelessMigrations,
+  deviceSecret: loadOrCreateSecret(config.keyDir, "device-secret"),
 });
 await redisConnected;
 const fixedUserId = String(process.env.BENCH_USER_ID);
@@ -41,6 +42,7 @@ if (process.env.BENCH_MODE === "peer") {
     >[0]);
     const routes = userRoutes({
       users,
+      signup,
       instanceId: config.instanceId,
       authenticated: [guard as unknown as express.RequestHandler],
       describeAuth: (req) => ({
@@ -56,6 +58,7 @@ if (process.env.BENCH_MODE === "peer") {
     config,
     users,
     authenticate,
+    signup,
     pool,
     redis,
     keys,
@@ -67,6 +70,7 @@ if (process.env.BENCH_MODE === "peer") {
   };
   const noAuth = userRoutes({
     users,
+    signup,
     instanceId: config.instanceId,
     authenticated: [fixedUser],
     describeAuth: describeTokenAuth,

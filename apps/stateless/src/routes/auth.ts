@@ -1,5 +1,12 @@
 import { methodNotAllowed, NotFoundError, parseBody } from "@statelab/http";
-import { type Authenticate, loginSchema, publicUser, type User } from "@statelab/users";
+import {
+  type Authenticate,
+  loginSchema,
+  presentedDevice,
+  publicUser,
+  sendDeviceCookie,
+  type User,
+} from "@statelab/users";
 import { type Request, type RequestHandler, Router } from "express";
 import { z } from "zod";
 import type { AccessTokens } from "../tokens/access-token.js";
@@ -39,9 +46,16 @@ export function tokenRoutes(deps: TokenRouteDeps): Router {
     .route("/auth/login")
     .post(async (req, res) => {
       const { username, password } = parseBody(loginSchema, req);
-      const user = await deps.authenticate({ username, password, ip: req.ip ?? "unknown" });
+      const { user, device } = await deps.authenticate({
+        username,
+        password,
+        ip: req.ip ?? "unknown",
+        device: presentedDevice(req),
+      });
       const family = await deps.refresh.start(user.id, req.get("user-agent") ?? "");
-      res.json(await issue(user, family.familyId, family.refreshToken));
+      const body = await issue(user, family.familyId, family.refreshToken);
+      sendDeviceCookie(req, res, device);
+      res.json(body);
     })
     .all(methodNotAllowed(["POST"]));
 

@@ -46,6 +46,8 @@ export interface KeySet {
   refresh(): Promise<void>;
   /** Public keys of every kid that verifies, for /.well-known/jwks.json. */
   readonly jwks: { keys: Record<string, unknown>[] };
+  /** Stops watching the key file (the server's shutdown). */
+  close(): void;
 }
 
 const FILE = "jwt-keys.json";
@@ -96,7 +98,7 @@ const hasSigner = (file: KeyFile, alg: JwtAlg) => file.keys.some((k) => k.status
  * The signing keys every instance shares, from KEY_DIR: created once if absent,
  * never per process (round-robin across instances would break).
  */
-export function loadKeySet(dir: string, alg: JwtAlg): KeySet {
+export function loadKeySet(dir: string, alg: JwtAlg, options: { pollMs?: number } = {}): KeySet {
   let text = readKeyText(dir);
   if (text === null) {
     writeKeyFile(dir, { keys: [newKey(alg)] }, true);
@@ -106,7 +108,7 @@ export function loadKeySet(dir: string, alg: JwtAlg): KeySet {
     rotateKeys(dir, alg);
     text = readKeyText(dir) as string;
   }
-  return fileBackedKeySet(dir, alg, text);
+  return fileBackedKeySet(dir, alg, text, options.pollMs ?? KEY_POLL_INTERVAL_MS);
 }
 
 interface Snapshot {
@@ -152,6 +154,14 @@ function snapshotOf(text: string, alg: JwtAlg): Snapshot {
 const REREAD_INTERVAL_MS = 1000;
 
 /**
+ * How often every instance re-reads the key file on its own, so `keys rotate` and `keys
+ * retire` reach it within about this long without a restart or a token to prompt it (J4).
+ * A poll rather than fs.watch: it works the same for a file per host (a mounted secret,
+ * replaced by rename) as for one shared directory, and costs one small read a second.
+ */
+export const KEY_POLL_INTERVAL_MS = 1000;
+
+/**
  * Why an unknown kid re-reads the shared file instead of a two-step rotation
  * (publish verify-only, restart everything, then activate): the two-step
  * procedure is only safe if the operator really restarts every instance
@@ -164,22 +174,30 @@ const REREAD_INTERVAL_MS = 1000;
  * only as a Map key after the read: nothing in it names a file, a URL or a key.
  * The read replaces the whole set, signer included, so an instance that has
  * seen the new kid signs with it too, and a kid retired in the file stops
- * verifying. A broken or half-edited file keeps the keys already in memory.
+ * verifying. A broken or half-edited file keeps the keys already in memory. Besides,
+ * every instance polls the file (KEY_POLL_INTERVAL_MS), which is what makes a retired
+ * kid stop verifying everywhere within about a second: a retirement changes no kid a
+ * client presents, so nothing else would prompt a read.
  */
-function fileBackedKeySet(dir: string, alg: JwtAlg, text: string): KeySet {
+function fileBackedKeySet(dir: string, alg: JwtAlg, text: string, pollMs: number): KeySet {
   let current = snapshotOf(text, alg);
   let nextReadAt = 0;
   let pending: Promise<void> | undefined;
 
-  const read = () => {
-    nextReadAt = Date.now() + REREAD_INTERVAL_MS;
+  const reload = () => {
     try {
       const latest = readKeyText(dir);
       if (latest !== null && latest !== current.text) current = snapshotOf(latest, alg);
     } catch {
-      // Keep serving with the keys in memory; the next unknown kid tries again.
+      // Keep serving with the keys in memory; the next poll or unknown kid tries again.
     }
   };
+  const read = () => {
+    nextReadAt = Date.now() + REREAD_INTERVAL_MS;
+    reload();
+  };
+  // Unref'd: a key set never keeps a process alive on its own.
+  const poll = setInterval(reload, pollMs).unref();
 
   return {
     get signer() {
@@ -201,13 +219,14 @@ function fileBackedKeySet(dir: string, alg: JwtAlg, text: string): KeySet {
       });
       return pending;
     },
+    close: () => clearInterval(poll),
   };
 }
 
 /**
- * Rotation: a new key signs from each instance's next start, or from its next
- * read of the file (an unknown kid prompts one); the previous ones keep
- * verifying until retired.
+ * Rotation: a new key signs from each instance's next read of the file (its poll,
+ * within about a second, or an unknown kid); the previous ones keep verifying
+ * until retired.
  */
 export function rotateKeys(dir: string, alg: JwtAlg): KeyFile {
   const file = readKeyFile(dir) ?? { keys: [] };
@@ -217,7 +236,7 @@ export function rotateKeys(dir: string, alg: JwtAlg): KeyFile {
   return next;
 }
 
-/** Retiring a kid: tokens it signed are rejected from each instance's next start or read of the file on. */
+/** Retiring a kid: tokens it signed are rejected by every instance from its next poll of the file on (about a second). */
 export function retireKey(dir: string, kid: string): KeyFile {
   const file = readKeyFile(dir);
   const key = file?.keys.find((k) => k.kid === kid);

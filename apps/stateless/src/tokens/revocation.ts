@@ -23,6 +23,21 @@ const revoked = (message: string) =>
   });
 
 /**
+ * Writes a user's epoch into the cache only if it is higher than what is there. Epochs only
+ * ever grow, so the highest is the truth: a cache fill that read Postgres before a
+ * logout-all and writes after that logout-all's write-through can no longer put the old
+ * epoch back (J8), and two logout-alls finishing out of order leave the later one. The
+ * TTL is renewed only with a write, so an entry lives at most one access-token lifetime
+ * past the raise that wrote it, after which every token of an older epoch has expired.
+ */
+const RAISE_EPOCH = `
+local cached = tonumber(redis.call('GET', KEYS[1]))
+if cached and cached >= tonumber(ARGV[1]) then return cached end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return tonumber(ARGV[1])
+`;
+
+/**
  * What makes an access token die before its exp (REVOCATION=denylist): its
  * jti, its device (refresh family) or the user's token epoch, all as soft
  * state in Redis that expires with the tokens it can affect. One MGET per
@@ -51,6 +66,10 @@ export function createRevocation(options: RevocationOptions) {
     }
   }
 
+  /** The cache's epoch after writing `epoch` where it is higher than the cached one. */
+  const cacheEpoch = async (userId: string, epoch: number) =>
+    Number(await redis.eval(RAISE_EPOCH, { keys: [epochKey(userId)], arguments: [String(epoch), String(ttlMs)] }));
+
   async function epochFromDb(userId: string): Promise<number> {
     const { rows } = await query<{ epoch: number }>("SELECT epoch FROM token_epochs WHERE user_id = $1", [userId]);
     return rows[0]?.epoch ?? 0;
@@ -77,10 +96,9 @@ export function createRevocation(options: RevocationOptions) {
       if (familyDenied) throw revoked("this device was logged out");
       let epoch = cachedEpoch === null || cachedEpoch === undefined ? null : Number(cachedEpoch);
       if (epoch === null) {
-        epoch = await epochFromDb(claims.sub);
-        await redis
-          .set(epochKey(claims.sub), String(epoch), { expiration: { type: "PX", value: ttlMs } })
-          .catch(() => {});
+        const fromDb = await epochFromDb(claims.sub);
+        // A logout-all may have written a newer epoch since the read: judge by whichever is higher.
+        epoch = await cacheEpoch(claims.sub, fromDb).catch(() => fromDb);
       }
       if (claims.ep < epoch) throw revoked("logged out everywhere");
     },
@@ -110,9 +128,7 @@ export function createRevocation(options: RevocationOptions) {
         [userId],
       );
       if (mode === "none") return;
-      await write(
-        redis.set(epochKey(userId), String(rows[0]?.epoch ?? 1), { expiration: { type: "PX", value: ttlMs } }),
-      );
+      await write(cacheEpoch(userId, rows[0]?.epoch ?? 1));
     },
   };
 }

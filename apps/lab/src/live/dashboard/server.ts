@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { refuseNonLocal } from "@statelab/http";
 import { ControlError, parseFaultRequest } from "../control/index.js";
 import type { Dashboard } from "./dashboard.js";
 import { parseTrafficSettings } from "./traffic.js";
@@ -53,9 +54,6 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  if (!/^application\/json\b/i.test(req.headers["content-type"] ?? "")) {
-    throw new ControlError("unsupported_media_type", "send JSON with content-type: application/json");
-  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -78,15 +76,12 @@ function allow(req: IncomingMessage, ...methods: string[]): void {
 /**
  * The API has no authentication: it listens on loopback only, and it refuses what a web
  * page elsewhere could make a browser send — a Host that is not ours (DNS rebinding), a
- * write from another Origin, a write that is not JSON (which a form cannot send).
+ * write from another Origin, a write that is not JSON (which a form cannot send). The
+ * proxy's admin API uses the same guard.
  */
-function checkCaller(req: IncomingMessage, port: number): void {
-  const ours = [`127.0.0.1:${port}`, `localhost:${port}`];
-  if (!ours.includes(req.headers.host ?? "")) throw new ControlError("forbidden", "unexpected Host header");
-  const origin = req.headers.origin;
-  if (req.method !== "GET" && req.method !== "HEAD" && origin !== undefined) {
-    if (!ours.some((host) => origin === `http://${host}`)) throw new ControlError("forbidden", "cross-origin write");
-  }
+function checkCaller(req: IncomingMessage): void {
+  const refusal = refuseNonLocal(req);
+  if (refusal) throw new ControlError(refusal.code, refusal.message);
 }
 
 function streamEvents(dashboard: Dashboard, req: IncomingMessage, res: ServerResponse): void {
@@ -163,10 +158,9 @@ export async function serveDashboard(
   port: number,
   panels: Record<string, PanelSource> = notRunningPanels,
 ): Promise<DashboardServer> {
-  let boundPort = port;
   const server: Server = createServer((req, res) => {
     Promise.resolve()
-      .then(() => checkCaller(req, boundPort))
+      .then(() => checkCaller(req))
       .then(() => route(dashboard, panels, req, res))
       .catch((error: unknown) => {
         const known =
@@ -182,7 +176,7 @@ export async function serveDashboard(
     server.listen(port, "127.0.0.1", () => resolve());
   });
   const address = server.address();
-  if (address && typeof address === "object") boundPort = address.port;
+  const boundPort = address && typeof address === "object" ? address.port : port;
   return {
     url: `http://127.0.0.1:${boundPort}`,
     async close() {

@@ -9,6 +9,7 @@ import {
   type ReplicaServer,
   startReplicaServers,
 } from "@statelab/quorum";
+import { viaRelay } from "../../compare/pool.js";
 import { labHome } from "../../stack/lab.js";
 
 /** One client's view of the replicas: a TCP relay in front of each, so its path to each can be cut. */
@@ -57,7 +58,10 @@ export async function startQuorumCluster(n: number, sideNames: readonly string[]
         ),
       );
       relays.push(...own);
-      const sideLinks = own.map((relay, i) => connectReplica(servers[i]?.name ?? relay.name, `redis://${relay.url}`));
+      // The server's own URL (its ACL user and password) with the relay's host and port.
+      const sideLinks = own.map((relay, i) =>
+        connectReplica(servers[i]?.name ?? relay.name, viaRelay((servers[i] as ReplicaServer).url, relay)),
+      );
       links.push(...sideLinks);
       sides[side] = { relays: own, links: sideLinks };
     }

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { createFileOnce } from "@statelab/backend";
+import { createFileOnce } from "./shared-file.js";
 
 /**
- * The cookie-signing secret every instance shares: read from `dir`, created
- * once if absent. Two instances that start together agree: the
+ * A secret every instance shares (the session cookie's, the device cookie's): read from
+ * `dir`, created once if absent. Two instances that start together agree: the
  * loser of the race reads the winner's file (createFileOnce).
  */
 export function loadOrCreateSecret(dir: string, name = "session-secret"): string {

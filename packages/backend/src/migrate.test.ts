@@ -122,9 +122,11 @@ describe("an instance not told to migrate", () => {
     const url = await freshDatabase();
     await migrate(url, backendMigrations);
     const role = uniqueName("app");
+    // The test cluster asks every role for a password (scram), as the lab's does.
+    const password = uniqueName("pw");
     const dbName = new URL(url).pathname.slice(1);
     await asAdmin(
-      `CREATE ROLE ${role} LOGIN;
+      `CREATE ROLE ${role} LOGIN PASSWORD '${password}';
        GRANT CONNECT ON DATABASE ${dbName} TO ${role};`,
     );
     afterAll(() => asAdmin(`DROP OWNED BY ${role} CASCADE; DROP ROLE IF EXISTS ${role}`, url).catch(() => {}));
@@ -135,6 +137,7 @@ describe("an instance not told to migrate", () => {
     );
     const asApp = new URL(url);
     asApp.username = role;
+    asApp.password = password;
     const pool = createPgPool(asApp.toString(), silentLogger);
     try {
       await expect(assertMigrated(pool, backendMigrations)).resolves.toBeUndefined();
